@@ -1,0 +1,39 @@
+// One KVM vCPU: its fd and the shared kvm_run page.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+
+#include "kvm/kvm_error.h"
+#include "kvm/unique_fd.h"
+
+namespace hull::vmm::kvm {
+
+class Vcpu {
+ public:
+  Vcpu(UniqueFd fd, uint32_t index, int mmap_size);
+  ~Vcpu();
+  Vcpu(const Vcpu&) = delete;
+  Vcpu& operator=(const Vcpu&) = delete;
+
+  // KVM_RUN. Returns false when interrupted by a signal (EINTR) or when
+  // immediate_exit was set (the caller decides what that means); throws on
+  // any other failure.
+  bool Run();
+
+  kvm_run* run() const { return run_; }
+  uint32_t index() const { return index_; }
+  int fd() const { return fd_.get(); }
+
+  // Raw ioctl for arch back ends; throws KvmError naming `what` on failure.
+  int Ioctl(unsigned long request, void* arg, const char* what) const;
+
+ private:
+  UniqueFd fd_;
+  uint32_t index_;
+  int mmap_size_;
+  kvm_run* run_ = nullptr;
+};
+
+}  // namespace hull::vmm::kvm

@@ -1,0 +1,73 @@
+// One KVM virtual machine: memory slots, interrupt routing, vCPU creation.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "bus/irq.h"
+#include "kvm/kvm_error.h"
+#include "kvm/unique_fd.h"
+
+namespace hull::vmm::kvm {
+
+class Vcpu;
+
+class Vm {
+ public:
+  Vm(UniqueFd fd, int vcpu_mmap_size) : fd_(std::move(fd)), vcpu_mmap_size_(vcpu_mmap_size) {}
+
+  // Maps host memory as guest RAM at `guest_address`.
+  void SetUserMemoryRegion(uint32_t slot, uint64_t guest_address, uint64_t size, void* host);
+
+  // KVM_IRQFD: a write to `eventfd` raises `gsi` (an edge).
+  void AddIrqFd(int eventfd, uint32_t gsi);
+  // KVM_IOEVENTFD on the MMIO bus.
+  void AddIoEventFd(uint64_t address, uint32_t length, std::optional<uint64_t> datamatch, int eventfd);
+  // Drives `gsi` to `level` (KVM_IRQ_LINE).
+  void SetIrqLine(uint32_t gsi, bool level);
+
+  std::unique_ptr<Vcpu> CreateVcpu(uint32_t index);
+
+  // Raw ioctl for arch back ends; throws KvmError naming `what` on failure.
+  int Ioctl(unsigned long request, void* arg, const char* what) const;
+  int Ioctl(unsigned long request, unsigned long arg, const char* what) const;
+
+  int fd() const { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+  int vcpu_mmap_size_;
+};
+
+// An IrqLine backed by an irqfd: Trigger() is one eventfd write, safe from
+// any thread and never blocking in practice (the counter cannot overflow).
+class IrqFdLine : public IrqLine {
+ public:
+  IrqFdLine(Vm& vm, uint32_t gsi);
+  void Trigger() override;
+  uint32_t gsi() const { return gsi_; }
+
+ private:
+  UniqueFd eventfd_;
+  uint32_t gsi_;
+};
+
+// The KVM implementation of IoEventRegistrar.
+class VmIoEventRegistrar : public IoEventRegistrar {
+ public:
+  explicit VmIoEventRegistrar(Vm& vm) : vm_(vm) {}
+  void RegisterIoEvent(uint64_t address, uint32_t length, std::optional<uint64_t> datamatch,
+                       int eventfd) override {
+    vm_.AddIoEventFd(address, length, datamatch, eventfd);
+  }
+
+ private:
+  Vm& vm_;
+};
+
+}  // namespace hull::vmm::kvm
