@@ -1,0 +1,42 @@
+#!/bin/busybox sh
+# PID 1 of a tools/nested-run L1: set the machine up, run the command, report its status
+# on the console, copy /out to the --out disk, and end the VM.
+/bin/busybox --install -s /bin
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+. /etc/nested/config
+
+say() { [ "$NESTED_VERBOSE" = 1 ] && echo "nested-run(L1): $*" >&2; }
+
+mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev
+mount -t proc -o nosuid,nodev,noexec proc /proc
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=755 tmpfs /run
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+# No carriage returns added, no echo: the host gets the command's bytes as written.
+stty -F /dev/console raw -echo 2>/dev/null
+
+for m in $(cat /etc/nested/modules); do
+  insmod "/lib/modules/$m" || echo "nested-run(L1): warning: insmod $m failed" >&2
+done
+ip link set lo up
+hostname l1
+say "ready after $(cut -d' ' -f1 /proc/uptime) s of L1 uptime; running the command"
+
+. /etc/nested/command
+cd / && "$@" </dev/null
+status=$?
+say "command exited with $status"
+
+out_status=0
+if [ -n "$NESTED_OUT_DEVICE" ]; then
+  i=0
+  while [ ! -b "$NESTED_OUT_DEVICE" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+  tar -c -f "$NESTED_OUT_DEVICE" -C /out . || out_status=$?
+fi
+sync
+printf '\n%s %d %d\n' "$NESTED_MARKER" "$status" "$out_status"
+reboot -f
