@@ -1,0 +1,113 @@
+#include "sandbox/agent_client.h"
+
+#include <grpcpp/create_channel_posix.h>
+
+#include "sandbox/sandbox_error.h"
+
+namespace hull::shim {
+
+AgentClient::AgentClient(UniqueFd connected_fd, std::chrono::milliseconds call_timeout)
+    : call_timeout_(call_timeout) {
+  grpc::ChannelArguments args;
+  // The stream is a single vsock connection: never try to reconnect it.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  channel_ = grpc::CreateCustomInsecureChannelFromFd("hull-agent", connected_fd.Release(), args);
+  stub_ = agentpb::Agent::NewStub(channel_);
+}
+
+std::unique_ptr<grpc::ClientContext> AgentClient::Context(bool unbounded) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!unbounded) ctx->set_deadline(std::chrono::system_clock::now() + call_timeout_);
+  return ctx;
+}
+
+void AgentClient::Check(const grpc::Status& status, const char* call) const {
+  if (status.ok()) return;
+  throw SandboxError(std::string("agent ") + call + " failed (" +
+                     std::to_string(static_cast<int>(status.error_code())) +
+                     "): " + status.error_message());
+}
+
+agentpb::HealthResponse AgentClient::Health() {
+  agentpb::HealthResponse response;
+  Check(stub_->Health(Context().get(), agentpb::HealthRequest{}, &response), "Health");
+  return response;
+}
+
+void AgentClient::CreateSandbox(const agentpb::CreateSandboxRequest& request) {
+  agentpb::Empty response;
+  Check(stub_->CreateSandbox(Context().get(), request, &response), "CreateSandbox");
+}
+
+void AgentClient::DestroySandbox(bool shutdown_vm) {
+  agentpb::DestroySandboxRequest request;
+  request.set_shutdown_vm(shutdown_vm);
+  agentpb::Empty response;
+  Check(stub_->DestroySandbox(Context().get(), request, &response), "DestroySandbox");
+}
+
+uint32_t AgentClient::CreateContainer(const agentpb::CreateContainerRequest& request) {
+  agentpb::CreateContainerResponse response;
+  Check(stub_->CreateContainer(Context().get(), request, &response), "CreateContainer");
+  return response.pid();
+}
+
+void AgentClient::StartContainer(const std::string& container_id) {
+  agentpb::ContainerRequest request;
+  request.set_container_id(container_id);
+  agentpb::Empty response;
+  Check(stub_->StartContainer(Context().get(), request, &response), "StartContainer");
+}
+
+void AgentClient::RemoveContainer(const std::string& container_id) {
+  agentpb::RemoveContainerRequest request;
+  request.set_container_id(container_id);
+  agentpb::Empty response;
+  Check(stub_->RemoveContainer(Context().get(), request, &response), "RemoveContainer");
+}
+
+agentpb::WaitProcessResponse AgentClient::WaitProcess(const std::string& container_id,
+                                                      const std::string& exec_id) {
+  agentpb::ProcessRequest request;
+  request.set_container_id(container_id);
+  request.set_exec_id(exec_id);
+  agentpb::WaitProcessResponse response;
+  // A container may run for as long as it likes: no deadline.
+  Check(stub_->WaitProcess(Context(/*unbounded=*/true).get(), request, &response), "WaitProcess");
+  return response;
+}
+
+void AgentClient::SignalProcess(const std::string& container_id, const std::string& exec_id,
+                                int signal, bool all) {
+  agentpb::SignalProcessRequest request;
+  request.set_container_id(container_id);
+  request.set_exec_id(exec_id);
+  request.set_signal(static_cast<uint32_t>(signal));
+  request.set_all(all);
+  agentpb::Empty response;
+  Check(stub_->SignalProcess(Context().get(), request, &response), "SignalProcess");
+}
+
+void AgentClient::CloseStdin(const std::string& container_id, const std::string& exec_id) {
+  agentpb::ProcessRequest request;
+  request.set_container_id(container_id);
+  request.set_exec_id(exec_id);
+  agentpb::Empty response;
+  Check(stub_->CloseStdin(Context().get(), request, &response), "CloseStdin");
+}
+
+void AgentClient::CopyOutput(const std::string& container_id, const std::string& exec_id,
+                             bool stderr_stream,
+                             const std::function<void(const std::string&)>& sink) {
+  agentpb::ProcessRequest request;
+  request.set_container_id(container_id);
+  request.set_exec_id(exec_id);
+  auto ctx = Context(/*unbounded=*/true);
+  auto reader = stderr_stream ? stub_->ReadStderr(ctx.get(), request)
+                              : stub_->ReadStdout(ctx.get(), request);
+  agentpb::OutputChunk chunk;
+  while (reader->Read(&chunk)) sink(chunk.data());
+  Check(reader->Finish(), stderr_stream ? "ReadStderr" : "ReadStdout");
+}
+
+}  // namespace hull::shim

@@ -1,0 +1,53 @@
+// The shim's side of the agent API (agent/proto/agent.proto) over a gRPC
+// channel that rides a hybrid-vsock stream. Turns failed calls into
+// SandboxError messages that name the call and quote the agent's reason.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hull/agent/v1/agent.grpc.pb.h"
+#include "sandbox/unique_fd.h"
+
+namespace hull::shim {
+
+namespace agentpb = ::hull::agent::v1;
+
+class AgentClient {
+ public:
+  // Takes ownership of `connected_fd` (a stream already connected to the
+  // agent's port, e.g. from DialGuestPort).
+  explicit AgentClient(UniqueFd connected_fd,
+                       std::chrono::milliseconds call_timeout = std::chrono::seconds(30));
+
+  agentpb::HealthResponse Health();
+  void CreateSandbox(const agentpb::CreateSandboxRequest& request);
+  void DestroySandbox(bool shutdown_vm);
+  uint32_t CreateContainer(const agentpb::CreateContainerRequest& request);
+  void StartContainer(const std::string& container_id);
+  void RemoveContainer(const std::string& container_id);
+  agentpb::WaitProcessResponse WaitProcess(const std::string& container_id,
+                                           const std::string& exec_id);
+  void SignalProcess(const std::string& container_id, const std::string& exec_id, int signal,
+                     bool all);
+  void CloseStdin(const std::string& container_id, const std::string& exec_id);
+  // Streams the process's stdout (or stderr) to `sink` until it closes.
+  void CopyOutput(const std::string& container_id, const std::string& exec_id, bool stderr_stream,
+                  const std::function<void(const std::string&)>& sink);
+
+  agentpb::Agent::Stub& stub() { return *stub_; }
+
+ private:
+  void Check(const grpc::Status& status, const char* call) const;
+  std::unique_ptr<grpc::ClientContext> Context(bool unbounded = false) const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<agentpb::Agent::Stub> stub_;
+  std::chrono::milliseconds call_timeout_;
+};
+
+}  // namespace hull::shim

@@ -1,0 +1,63 @@
+// One microVM for a sandbox: a hull-vmm process configured through its API
+// (machine, kernel, drives, vsock) and started. Owns the VMM and the sandbox's
+// state directory contents it created; destroying a MicroVm stops the VM.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/runtime_paths.h"
+#include "sandbox/unique_fd.h"
+#include "sandbox/vmm_client.h"
+#include "sandbox/vmm_process.h"
+
+namespace hull::shim {
+
+struct DriveSpec {
+  std::string id;
+  std::filesystem::path path;
+  bool read_only = true;
+};
+
+struct MicroVmSpec {
+  std::string id;
+  std::filesystem::path state_dir;  // api.sock, vsock.sock, vmm.log live here
+  RuntimePaths runtime;
+  unsigned vcpus = 1;
+  unsigned mem_mib = 256;
+  std::vector<DriveSpec> drives;    // guest sees them as /dev/vda, /dev/vdb, ... in order
+  std::string extra_boot_args;
+  bool die_with_parent = true;
+};
+
+class MicroVm {
+ public:
+  // Starts hull-vmm, configures it and issues InstanceStart. Throws SandboxError.
+  explicit MicroVm(MicroVmSpec spec);
+  ~MicroVm();
+
+  // Connects to a guest vsock port, retrying until the deadline (the agent
+  // needs the guest to boot first). Fails early if the VMM exits meanwhile.
+  UniqueFd DialGuest(uint32_t port, std::chrono::steady_clock::time_point deadline);
+
+  // Waits for the VMM to exit by itself (guest shut down); kills it after
+  // `timeout`. Returns the VMM's exit status.
+  int WaitForShutdown(std::chrono::milliseconds timeout);
+
+  std::filesystem::path vsock_socket() const { return spec_.state_dir / "vsock.sock"; }
+  std::filesystem::path log_file() const { return spec_.state_dir / "vmm.log"; }
+  VmmClient& api() { return *api_; }
+  VmmProcess& process() { return *process_; }
+  std::string DefaultBootArgs() const;
+
+ private:
+  MicroVmSpec spec_;
+  std::unique_ptr<VmmProcess> process_;
+  std::unique_ptr<VmmClient> api_;
+};
+
+}  // namespace hull::shim
