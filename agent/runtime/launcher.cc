@@ -1,0 +1,205 @@
+#include "runtime/launcher.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <string>
+
+#include "runtime/child_setup.h"
+#include "runtime/error.h"
+#include "runtime/files.h"
+
+namespace hull::runtime {
+namespace {
+
+// Messages on the sync socket. Child -> agent: 'U' (write my id maps),
+// 'P'<pid> (the process), 'R' (ready), 'E'<kind digit><message>.
+// Agent -> child: 'M' (maps written), 'A' (pid registered), 'S' (start).
+void send_msg(int fd, const std::string& m) {
+  while (::send(fd, m.data(), m.size(), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+// "" on end of file (the peer is gone).
+std::string recv_msg(int fd) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return "";
+    return std::string(buf, static_cast<size_t>(n));
+  }
+}
+
+[[noreturn]] void child_fail(int sync, const RuntimeError& e) {
+  send_msg(sync, std::string("E") + char('0' + static_cast<int>(e.kind())) + e.what());
+  ::_exit(126);
+}
+
+void expect_msg(int sync, char want) {
+  std::string m = recv_msg(sync);
+  if (m.empty() || m[0] != want) ::_exit(125);  // the agent gave up on us
+}
+
+// Closes every descriptor but the ones the child still needs, so a process
+// waiting for start never holds other containers' pipes or sockets open.
+void close_other_fds(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3;
+  for (int fd : keep) {
+    if (fd < 3) continue;
+    if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, static_cast<unsigned>(fd) - 1, 0);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  ::syscall(SYS_close_range, next, ~0U, 0);
+}
+
+void do_setns(int fd, int type, const char* what) {
+  if (::setns(fd, type) != 0) throw_errno(std::string("joining the ") + what + " namespace");
+}
+
+// The container process: namespaces, rootfs, stdio; ready; wait; exec.
+[[noreturn]] void process_main(LaunchPlan& plan, int sync) {
+  try {
+    for (auto& [type, fd] : plan.join) {
+      if (type == CLONE_NEWNS) continue;  // last: it changes what paths mean
+      do_setns(fd.get(), type, "requested");
+    }
+    if (plan.unshare_flags && ::unshare(plan.unshare_flags) != 0) throw_errno("unshare of the container namespaces");
+    for (auto& [type, fd] : plan.join)
+      if (type == CLONE_NEWNS) do_setns(fd.get(), type, "mount");
+    if (plan.rootfs) child::setup_rootfs(*plan.rootfs);
+    if (!plan.hostname.empty() && ::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
+      throw_errno("sethostname");
+    child::setup_stdio(plan);
+  } catch (const RuntimeError& e) {
+    child_fail(sync, e);
+  }
+  send_msg(sync, "R");
+  expect_msg(sync, 'S');
+  try {
+    child::finish_and_exec(plan);
+  } catch (const RuntimeError& e) {
+    child_fail(sync, e);
+  }
+}
+
+// The intermediate child: cgroup, user and pid namespaces, then the fork.
+[[noreturn]] void intermediate_main(LaunchPlan& plan, int sync) {
+  std::vector<int> keep{sync, plan.stdio.in.get(), plan.stdio.out.get(), plan.stdio.err.get(),
+                        plan.cgroup_procs.get(), plan.join_user.get(), plan.join_pid.get()};
+  for (auto& j : plan.join) keep.push_back(j.second.get());
+  close_other_fds(keep);
+  try {
+    if (plan.cgroup_procs && ::write(plan.cgroup_procs.get(), "0", 1) != 1) throw_errno("joining the container cgroup");
+    plan.cgroup_procs.reset();
+    if (plan.join_user) do_setns(plan.join_user.get(), CLONE_NEWUSER, "user");
+    if (plan.new_user_ns) {
+      if (::unshare(CLONE_NEWUSER) != 0) throw_errno("unshare(CLONE_NEWUSER)");
+      send_msg(sync, "U");
+      expect_msg(sync, 'M');
+    }
+    if (plan.new_user_ns || plan.join_user) {
+      if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+        throw_errno("becoming root in the user namespace (is 0 mapped?)");
+    }
+    if (plan.join_pid) do_setns(plan.join_pid.get(), CLONE_NEWPID, "pid");
+    if (plan.new_pid_ns && ::unshare(CLONE_NEWPID) != 0) throw_errno("unshare(CLONE_NEWPID)");
+  } catch (const RuntimeError& e) {
+    child_fail(sync, e);
+  }
+  pid_t p = ::fork();
+  if (p < 0) child_fail(sync, RuntimeError(ErrorKind::internal, std::string("fork: ") + std::strerror(errno)));
+  if (p == 0) process_main(plan, sync);
+  send_msg(sync, "P" + std::to_string(p));
+  expect_msg(sync, 'A');
+  ::_exit(0);
+}
+
+[[noreturn]] void throw_child_error(const std::string& m) {
+  int kind = m.size() > 1 ? m[1] - '0' : static_cast<int>(ErrorKind::internal);
+  if (kind < 0 || kind > static_cast<int>(ErrorKind::internal)) kind = static_cast<int>(ErrorKind::internal);
+  throw RuntimeError(static_cast<ErrorKind>(kind), m.size() > 2 ? m.substr(2) : "container process failed");
+}
+
+}  // namespace
+
+Launched launch(Reaper& reaper, LaunchPlan& plan) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+  UniqueFd ours(sv[0]), theirs(sv[1]);
+
+  pid_t intermediate;
+  {
+    auto held = reaper.lock();
+    intermediate = ::fork();
+    if (intermediate < 0) throw_errno("fork");
+    if (intermediate == 0) {
+      ours.reset();
+      intermediate_main(plan, theirs.get());
+    }
+    reaper.expect(intermediate, held);
+  }
+  theirs.reset();
+  // The agent's copies of the child's stdio ends are not needed any more.
+  plan.stdio.in.reset();
+  plan.stdio.out.reset();
+  plan.stdio.err.reset();
+
+  pid_t pid = 0;
+  auto give_up = [&] {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      reaper.wait(pid);
+      reaper.forget(pid);
+    }
+    ::kill(intermediate, SIGKILL);
+    reaper.wait(intermediate);
+    reaper.forget(intermediate);
+  };
+  try {
+    for (;;) {
+      std::string m = recv_msg(ours.get());
+      if (m.empty()) {
+        ExitStatus st = reaper.wait(pid > 0 ? pid : intermediate);
+        throw RuntimeError(ErrorKind::internal,
+                           "the container process exited (status " + std::to_string(st.code) + ") before it was ready");
+      }
+      if (m[0] == 'E') throw_child_error(m);
+      if (m[0] == 'U') {
+        write_file("/proc/" + std::to_string(intermediate) + "/uid_map", plan.uid_map);
+        write_file("/proc/" + std::to_string(intermediate) + "/gid_map", plan.gid_map);
+        send_msg(ours.get(), "M");
+      } else if (m[0] == 'P') {
+        pid = static_cast<pid_t>(std::stol(m.substr(1)));
+        reaper.expect(pid);
+        send_msg(ours.get(), "A");
+        reaper.wait(intermediate);
+        reaper.forget(intermediate);
+      } else if (m[0] == 'R') {
+        break;
+      }
+    }
+  } catch (...) {
+    give_up();
+    throw;
+  }
+  return Launched(pid, std::move(ours));
+}
+
+void Launched::start() {
+  if (!sync_) throw RuntimeError(ErrorKind::failed_precondition, "the process was already started");
+  send_msg(sync_.get(), "S");
+  std::string m = recv_msg(sync_.get());
+  sync_.reset();
+  if (!m.empty() && m[0] == 'E') throw_child_error(m);
+}
+
+}  // namespace hull::runtime
