@@ -56,7 +56,7 @@ AARCH64 = Arch(
     busybox_package="busybox-static:arm64",
     default_cpus=2,
     modules=("tun", "vsock", "vsock_loopback"),
-    out_modules=("virtio_blk",),
+    out_modules=("virtio_mmio", "virtio_blk"),
     out_device=["-device", "virtio-blk-device,drive=out"],
     lib_dirs=("/usr/aarch64-linux-gnu/lib", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"),
 )

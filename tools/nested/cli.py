@@ -9,7 +9,7 @@ import tarfile
 import tempfile
 import time
 
-from . import arches, initramfs, l1cache, libs, vm
+from . import arches, elf, initramfs, l1cache, libs, vm
 
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
@@ -108,6 +108,13 @@ def parse_args(argv, host_arch_name):
         for src, _ in args.bin:
             if not os.path.isfile(src) or not os.access(src, os.X_OK):
                 raise UsageError(f"--bin {src}: no such executable file")
+            try:
+                machine = elf.read(src).machine
+            except elf.ElfError as e:
+                raise UsageError(f"--bin {e} (copy scripts and data with --file SRC:DEST)") from e
+            if machine != arch.elf_machine:
+                raise UsageError(f"--bin {src} is built for {elf.EM_NAMES.get(machine, machine)}, "
+                                 f"not {arch.name}: build it for {arch.name} or pick the matching --arch")
         for src, _ in args.file:
             if not os.path.isfile(src):
                 raise UsageError(f"--file {src}: no such file")
@@ -161,6 +168,7 @@ def main(argv=None):
     work = tempfile.mkdtemp(prefix="hull-nested-")
     # SIGTERM/SIGINT: leave through the finally blocks so QEMU is killed and work removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         try:
             cache = l1cache.Cache(arch, log)

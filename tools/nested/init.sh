@@ -35,7 +35,12 @@ out_status=0
 if [ -n "$NESTED_OUT_DEVICE" ]; then
   i=0
   while [ ! -b "$NESTED_OUT_DEVICE" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-  tar -c -f "$NESTED_OUT_DEVICE" -C /out . || out_status=$?
+  if [ -b "$NESTED_OUT_DEVICE" ]; then
+    tar -c -f "$NESTED_OUT_DEVICE" -C /out . || out_status=$?
+  else
+    echo "nested-run(L1): no $NESTED_OUT_DEVICE for /out (virtio-blk driver missing?)" >&2
+    out_status=1
+  fi
 fi
 sync
 printf '\n%s %d %d\n' "$NESTED_MARKER" "$status" "$out_status"
