@@ -1,0 +1,16 @@
+#include "api/endpoints.h"
+
+namespace hull::vmm::api {
+
+Router MakeRouter() {
+  Router router;
+  AddInstanceInfoRoutes(router);
+  AddMachineConfigRoutes(router);
+  AddBootSourceRoutes(router);
+  AddActionsRoutes(router);
+  AddVmRoutes(router);
+  AddMetricsRoutes(router);
+  return router;
+}
+
+}  // namespace hull::vmm::api

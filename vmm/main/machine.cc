@@ -1,0 +1,63 @@
+#include "main/machine.h"
+
+#include "devices/legacy/boot_marker.h"
+#include "kvm/vcpu.h"
+
+namespace hull::vmm {
+
+Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, MachineHooks hooks)
+    : hooks_(std::move(hooks)) {
+  if (!config.boot_source) throw arch::BootError("no boot source: PUT /boot-source with a kernel_image_path first");
+  const auto& machine = config.machine_config;
+  arch_ = arch::CreateHostArch(kvm);
+  vm_ = kvm.CreateVm();
+
+  MemoryRegion::Options options;
+  options.hugepages = machine.huge_pages == config::HugePages::k2M;
+  uint32_t slot = 0;
+  for (const auto& r : arch_->RamRegions(machine.mem_size_mib << 20)) {
+    MemoryRegion region(r.base, r.size, options);
+    vm_->SetUserMemoryRegion(slot++, region.guest_base(), region.size(), region.host_base());
+    memory_.AddRegion(std::move(region));
+  }
+  arch_->SetupVm(*vm_);
+
+  auto irq_line = [this](uint32_t irq) -> std::shared_ptr<IrqLine> {
+    return std::make_shared<kvm::IrqFdLine>(*vm_, irq);
+  };
+  arch::PlatformContext platform{pio_, mmio_, irq_line, hooks_.console_out,
+                                 [this] {
+                                   if (hooks_.stop) hooks_.stop(VmStop{StopReason::kReset, "guest reset the machine"});
+                                 }};
+  arch_->AddPlatformDevices(platform);
+  const arch::DeviceLayout layout = arch_->Layout();
+  mmio_.Register(layout.boot_marker_address, 0x1000, std::make_shared<devices::BootMarker>(hooks_.boot_marker));
+
+  ioevents_ = std::make_unique<kvm::VmIoEventRegistrar>(*vm_);
+  MmioSlots slots(*arch_, mmio_, irq_line);
+  if (hooks_.attach_devices) hooks_.attach_devices(config, memory_, slots, *ioevents_);
+
+  arch::BootSource boot{config.boot_source->kernel_image_path, config.boot_source->initrd_path,
+                        config.boot_source->boot_args.value_or(kDefaultBootArgs)};
+  arch_->LoadKernel(memory_, boot, machine.vcpu_count);
+
+  std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
+  for (uint32_t i = 0; i < machine.vcpu_count; ++i) {
+    vcpus.push_back(vm_->CreateVcpu(i));
+    arch_->SetupVcpu(*vcpus.back(), machine.vcpu_count);
+  }
+  vcpus_ = std::make_unique<VcpuRunner>(std::move(vcpus), pio_, mmio_, metrics_, hooks_.stop);
+}
+
+Machine::~Machine() { Stop(); }
+
+void Machine::Start() { vcpus_->Start(); }
+void Machine::Pause() { vcpus_->Pause(); }
+void Machine::Resume() { vcpus_->Resume(); }
+void Machine::Stop() {
+  if (vcpus_) vcpus_->Stop();
+}
+bool Machine::SendCtrlAltDel() { return arch_->SendCtrlAltDel(); }
+void Machine::ConsoleInput(std::span<const uint8_t> bytes) { arch_->ConsoleInput(bytes); }
+
+}  // namespace hull::vmm

@@ -1,0 +1,65 @@
+// One microVM built from a VmConfig: guest RAM, the KVM VM and its vCPUs,
+// the buses with the platform devices and the boot marker, the kernel
+// loaded. Construction does everything that can fail before the guest runs;
+// Start() only starts the vCPU threads.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "arch/arch.h"
+#include "bus/bus.h"
+#include "config/vm_config.h"
+#include "kvm/kvm_system.h"
+#include "kvm/vm.h"
+#include "main/mmio_slots.h"
+#include "memory/guest_memory.h"
+#include "vcpu/exit_metrics.h"
+#include "vcpu/vcpu_runner.h"
+#include "vcpu/vm_exit.h"
+
+namespace hull::vmm {
+
+// The command line the guest gets when boot-source has no boot_args.
+inline constexpr const char* kDefaultBootArgs =
+    "console=ttyS0 reboot=k panic=1 pci=off nomodule i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
+
+struct MachineHooks {
+  std::function<void(std::span<const uint8_t>)> console_out;
+  std::function<void()> boot_marker;       // guest init wrote the marker (on a vCPU thread)
+  std::function<void(const VmStop&)> stop;  // the VM must end (on a vCPU thread)
+  // Attaches virtio devices from the config (drives, net, vsock...) to slots;
+  // may be empty.
+  std::function<void(const config::VmConfig&, const GuestMemory&, MmioSlots&, IoEventRegistrar&)> attach_devices;
+};
+
+class Machine {
+ public:
+  Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, MachineHooks hooks);
+  ~Machine();  // stops the vCPUs before anything they use goes away
+
+  void Start();
+  void Pause();
+  void Resume();
+  void Stop();
+  bool SendCtrlAltDel();
+  void ConsoleInput(std::span<const uint8_t> bytes);
+
+  const ExitMetrics& exit_metrics() const { return metrics_; }
+  const GuestMemory& memory() const { return memory_; }
+
+ private:
+  MachineHooks hooks_;
+  std::unique_ptr<arch::Arch> arch_;
+  std::unique_ptr<kvm::Vm> vm_;
+  GuestMemory memory_;
+  Bus pio_{"PIO"};
+  Bus mmio_{"MMIO"};
+  ExitMetrics metrics_;
+  std::unique_ptr<kvm::VmIoEventRegistrar> ioevents_;
+  std::unique_ptr<VcpuRunner> vcpus_;
+};
+
+}  // namespace hull::vmm
