@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "kvm/flex_abi.h"
 #include "kvm/vm.h"
 
 namespace hull::vmm::kvm {
@@ -48,12 +49,8 @@ int KvmSystem::VcpuMmapSize() const {
 std::vector<kvm_cpuid_entry2> KvmSystem::SupportedCpuid() const {
   // The kernel says E2BIG while the buffer is too small; grow until it fits.
   for (uint32_t n = 128; n <= 4096; n *= 2) {
-    std::vector<uint8_t> buffer(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.data());
-    cpuid->nent = n;
-    if (::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
-      return {cpuid->entries, cpuid->entries + cpuid->nent};
-    }
+    auto buffer = FlexBuffer<kvm_cpuid_entry2>({}, n);
+    if (::ioctl(fd_.get(), kGetSupportedCpuid, buffer.data()) == 0) return FlexEntries<kvm_cpuid_entry2>(buffer);
     if (errno != E2BIG) throw KvmError::FromErrno("KVM_GET_SUPPORTED_CPUID");
   }
   throw KvmError("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");

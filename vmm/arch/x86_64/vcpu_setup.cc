@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/boot_tables.h"
 #include "arch/x86_64/layout.h"
+#include "kvm/flex_abi.h"
 
 namespace hull::vmm::x86 {
 namespace {
@@ -30,33 +31,30 @@ kvm_segment Segment(uint16_t selector, uint8_t type, bool code) {
 }
 
 void SetCpuid(kvm::Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& entries) {
-  std::vector<uint8_t> buffer(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
-  auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.data());
-  cpuid->nent = static_cast<uint32_t>(entries.size());
-  std::memcpy(cpuid->entries, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
-  vcpu.Ioctl(KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2");
+  auto buffer = kvm::FlexBuffer(entries, static_cast<uint32_t>(entries.size()));
+  vcpu.Ioctl(kvm::kSetCpuid2, buffer.data(), "KVM_SET_CPUID2");
 }
 
 void SetMsrs(kvm::Vcpu& vcpu) {
-  const std::pair<uint32_t, uint64_t> msrs[] = {
-      {0x174, 0},  {0x175, 0}, {0x176, 0},         // SYSENTER_CS/ESP/EIP
-      {0xc0000081, 0}, {0xc0000082, 0}, {0xc0000083, 0}, {0xc0000084, 0},  // STAR LSTAR CSTAR SFMASK
-      {0xc0000102, 0},                              // KERNEL_GS_BASE
-      {0x10, 0},                                    // TSC
-      {0x1a0, 1},                                   // MISC_ENABLE: fast strings
-      {0x2ff, (1u << 11) | 6},                      // MTRR default type: enabled, write-back
+  const std::vector<std::pair<uint32_t, uint64_t>> msrs = {
+      {0x174, 0},      {0x175, 0},      {0x176, 0},       // SYSENTER_CS/ESP/EIP
+      {0xc0000081, 0}, {0xc0000082, 0}, {0xc0000083, 0},  // STAR LSTAR CSTAR
+      {0xc0000084, 0}, {0xc0000102, 0},                   // SFMASK KERNEL_GS_BASE
+      {0x10, 0},                                          // TSC
+      {0x1a0, 1},                                         // MISC_ENABLE: fast strings
+      {0x2ff, (1u << 11) | 6},                            // MTRR default type: enabled, write-back
   };
-  constexpr size_t n = sizeof msrs / sizeof msrs[0];
-  std::vector<uint8_t> buffer(sizeof(kvm_msrs) + n * sizeof(kvm_msr_entry));
-  auto* list = reinterpret_cast<kvm_msrs*>(buffer.data());
-  list->nmsrs = n;
-  for (size_t i = 0; i < n; ++i) {
-    list->entries[i].index = msrs[i].first;
-    list->entries[i].data = msrs[i].second;
+  std::vector<kvm_msr_entry> entries;
+  for (const auto& [index, value] : msrs) {
+    kvm_msr_entry e{};
+    e.index = index;
+    e.data = value;
+    entries.push_back(e);
   }
+  auto buffer = kvm::FlexBuffer(entries, static_cast<uint32_t>(entries.size()));
   // KVM_SET_MSRS returns how many it set; a host that refuses one of these
-  // (MISC_ENABLE on some AMD hosts) still boots Linux, so only an error throws.
-  vcpu.Ioctl(KVM_SET_MSRS, list, "KVM_SET_MSRS");
+  // still boots Linux, so only an error throws.
+  vcpu.Ioctl(kvm::kSetMsrs, buffer.data(), "KVM_SET_MSRS");
 }
 
 void SetLocalInterrupts(kvm::Vcpu& vcpu) {
