@@ -1,5 +1,9 @@
 #include "main/machine.h"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
 #include "devices/legacy/boot_marker.h"
 #include "kvm/vcpu.h"
 
@@ -7,6 +11,10 @@ namespace hull::vmm {
 
 Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, MachineHooks hooks)
     : hooks_(std::move(hooks)) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto us = [&t0] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  };
   if (!config.boot_source) throw arch::BootError("no boot source: PUT /boot-source with a kernel_image_path first");
   const auto& machine = config.machine_config;
   arch_ = arch::CreateHostArch(kvm);
@@ -20,6 +28,7 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
     vm_->SetUserMemoryRegion(slot++, region.guest_base(), region.size(), region.host_base());
     memory_.AddRegion(std::move(region));
   }
+  spdlog::debug("machine: VM and {} MiB of guest memory at {} us", machine.mem_size_mib, us());
   arch_->SetupVm(*vm_);
 
   auto irq_line = [this](uint32_t irq) -> std::shared_ptr<IrqLine> {
@@ -39,13 +48,16 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
 
   arch::BootSource boot{config.boot_source->kernel_image_path, config.boot_source->initrd_path,
                         config.boot_source->boot_args.value_or(kDefaultBootArgs)};
+  spdlog::debug("machine: devices at {} us", us());
   arch_->LoadKernel(memory_, boot, machine.vcpu_count);
+  spdlog::debug("machine: kernel loaded at {} us", us());
 
   std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
   for (uint32_t i = 0; i < machine.vcpu_count; ++i) {
     vcpus.push_back(vm_->CreateVcpu(i));
     arch_->SetupVcpu(*vcpus.back(), machine.vcpu_count);
   }
+  spdlog::debug("machine: {} vCPU(s) set up at {} us", machine.vcpu_count, us());
   vcpus_ = std::make_unique<VcpuRunner>(std::move(vcpus), pio_, mmio_, metrics_, hooks_.stop);
 }
 

@@ -139,9 +139,10 @@ std::optional<VmStop> VcpuRunner::HandleExit(kvm::Vcpu& vcpu) {
           handled = pio_.Write(io.port, bytes);
         } else {
           metrics_.pio_in.fetch_add(1, std::memory_order_relaxed);
+          // No device reads as zero (the bus pre-zeroes), not as a PC's
+          // floating 0xff: an absent CMOS RTC would otherwise show "update in
+          // progress" forever and stall Linux's rtc probe for seconds.
           handled = pio_.Read(io.port, bytes);
-          // No device: the bus floats high, as on a PC.
-          if (!handled) std::memset(bytes.data(), 0xff, bytes.size());
         }
         if (!handled) metrics_.unhandled_pio.fetch_add(1, std::memory_order_relaxed);
       }
