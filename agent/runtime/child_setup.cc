@@ -207,9 +207,11 @@ void set_capabilities(const oci::Capabilities& caps) {
   int err = errno;
   cap_free(c);
   if (rc != 0) throw_errno("setting capabilities (effective must be a subset of permitted)", err);
+  // As runc does, an ambient capability that is not also permitted and
+  // inheritable is skipped (runc spec's default lists ambient without inheritable).
   for (int v : caps.ambient)
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) != 0)
-      throw_errno("raising ambient capability " + std::to_string(v) + " (it must be permitted and inheritable)");
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) != 0 && errno != EPERM)
+      throw_errno("raising ambient capability " + std::to_string(v));
 }
 
 void load_seccomp(const LaunchPlan& plan) {

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -27,15 +29,64 @@ void send_msg(int fd, const std::string& m) {
   }
 }
 
-// "" on end of file (the peer is gone).
-std::string recv_msg(int fd) {
+// "" on end of file (the peer is gone). A passed descriptor lands in *passed.
+std::string recv_msg(int fd, UniqueFd* passed = nullptr) {
   char buf[8192];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
   for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return "";
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      int received;
+      std::memcpy(&received, CMSG_DATA(c), sizeof received);
+      if (passed)
+        passed->reset(received);
+      else
+        ::close(received);
+    }
     return std::string(buf, static_cast<size_t>(n));
   }
+}
+
+void send_fd(int sock, const std::string& m, int fd) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{const_cast<char*>(m.data()), m.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) throw_errno("passing the pty master to the agent");
+}
+
+// The pty is made inside the container's own devpts (so ttyname() works
+// there); the agent gets the master, the process the slave as stdio.
+void make_terminal(LaunchPlan& plan, int sync) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master)
+    throw RuntimeError(ErrorKind::invalid_argument,
+                       std::string("process.terminal: cannot open /dev/ptmx in the container (") + std::strerror(errno) +
+                           "); mount devpts at /dev/pts with ptmxmode=0666");
+  if (::unlockpt(master.get()) != 0) throw_errno("unlockpt");
+  UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) throw_errno("TIOCGPTPEER");
+  send_fd(sync, "T", master.get());
+  plan.stdio.in.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 3));
+  plan.stdio.out.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 3));
+  plan.stdio.err = std::move(slave);
 }
 
 [[noreturn]] void child_fail(int sync, const RuntimeError& e) {
@@ -78,6 +129,7 @@ void do_setns(int fd, int type, const char* what) {
     if (plan.rootfs) child::setup_rootfs(*plan.rootfs);
     if (!plan.hostname.empty() && ::sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
       throw_errno("sethostname");
+    if (plan.stdio.terminal) make_terminal(plan, sync);
     child::setup_stdio(plan);
   } catch (const RuntimeError& e) {
     child_fail(sync, e);
@@ -154,19 +206,23 @@ Launched launch(Reaper& reaper, LaunchPlan& plan) {
   plan.stdio.err.reset();
 
   pid_t pid = 0;
+  bool intermediate_reaped = false;
   auto give_up = [&] {
     if (pid > 0) {
       ::kill(pid, SIGKILL);
       reaper.wait(pid);
       reaper.forget(pid);
     }
-    ::kill(intermediate, SIGKILL);
-    reaper.wait(intermediate);
-    reaper.forget(intermediate);
+    if (!intermediate_reaped) {
+      ::kill(intermediate, SIGKILL);
+      reaper.wait(intermediate);
+      reaper.forget(intermediate);
+    }
   };
   try {
     for (;;) {
-      std::string m = recv_msg(ours.get());
+      UniqueFd fd;
+      std::string m = recv_msg(ours.get(), &fd);
       if (m.empty()) {
         ExitStatus st = reaper.wait(pid > 0 ? pid : intermediate);
         throw RuntimeError(ErrorKind::internal,
@@ -183,6 +239,10 @@ Launched launch(Reaper& reaper, LaunchPlan& plan) {
         send_msg(ours.get(), "A");
         reaper.wait(intermediate);
         reaper.forget(intermediate);
+        intermediate_reaped = true;
+      } else if (m[0] == 'T') {
+        if (!fd) throw RuntimeError(ErrorKind::internal, "the container process sent no pty master");
+        plan.terminal_master = std::move(fd);
       } else if (m[0] == 'R') {
         break;
       }

@@ -43,6 +43,8 @@ struct LaunchPlan {
   std::optional<SeccompProgram> seccomp;
   ChildStdio stdio;
   bool setsid = true;
+  // Out: with stdio.terminal, the pty master the process made in its devpts.
+  UniqueFd terminal_master;
 };
 
 class Launched {

@@ -30,17 +30,11 @@ ProcessIo::ProcessIo(bool terminal, ChildStdio& child) : terminal_(terminal) {
     make_pipe(stderr_, child.err);
     return;
   }
-  UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) throw_errno("posix_openpt (is /dev/pts mounted?)");
-  if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) throw_errno("unlocking the pty");
-  char name[128];
-  if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_errno("ptsname_r");
-  UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave) throw_errno(std::string("opening pty slave ") + name);
-  child.in.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 3));
-  child.out.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 3));
-  child.err = std::move(slave);
+}
+
+void ProcessIo::attach_terminal(UniqueFd master) {
   stdin_.reset(::fcntl(master.get(), F_DUPFD_CLOEXEC, 3));
+  if (!stdin_) throw_errno("dup of the pty master");
   stdout_ = std::move(master);
 }
 

@@ -23,8 +23,10 @@ constexpr size_t kMaxStdinWrite = 1 << 20;
 
 class ProcessIo {
  public:
-  // Creates the pipes or the pty; `child` receives the ends for the process.
+  // Creates the pipes (`child` receives the ends for the process) or, with a
+  // terminal, waits for attach_terminal(): the process makes its own pty.
   ProcessIo(bool terminal, ChildStdio& child);
+  void attach_terminal(UniqueFd master);
 
   bool terminal() const { return terminal_; }
   // Writes all of `data` (at most kMaxStdinWrite). Throws when stdin is closed.

@@ -288,9 +288,10 @@ pid_t Runtime::create(const std::string& id, const std::string& config_json, con
 
     auto proc = std::make_shared<Proc>();
     proc->io = std::make_shared<ProcessIo>(spec.process.terminal, plan.stdio);
+    Launched l = launch(reaper_, plan);
+    if (plan.terminal_master) proc->io->attach_terminal(std::move(plan.terminal_master));
     if (spec.process.terminal && spec.process.console_size)
       proc->io->resize(spec.process.console_size->height, spec.process.console_size->width);
-    Launched l = launch(reaper_, plan);
     proc->pid = l.pid();
     proc->pending.emplace(std::move(l));
     c->init = proc;
@@ -361,9 +362,10 @@ pid_t Runtime::exec(const std::string& id, const std::string& exec_id, const std
   auto proc = std::make_shared<Proc>();
   proc->exec_id = exec_id;
   proc->io = std::make_shared<ProcessIo>(process.terminal, plan.stdio);
+  Launched l = launch(reaper_, plan);
+  if (plan.terminal_master) proc->io->attach_terminal(std::move(plan.terminal_master));
   if (process.terminal && process.console_size)
     proc->io->resize(process.console_size->height, process.console_size->width);
-  Launched l = launch(reaper_, plan);
   proc->pid = l.pid();
   c->execs[exec_id] = proc;
   try {

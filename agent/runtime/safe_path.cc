@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -42,27 +43,51 @@ std::vector<std::string> components(const std::string& path) {
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 UniqueFd open_in_root(int root_fd, const std::string& path, CreateAs create) {
-  std::vector<std::string> parts = components(path);
-  std::string prefix;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    std::string parent = prefix;
-    prefix += (prefix.empty() ? "" : "/") + parts[i];
-    bool last = i + 1 == parts.size();
-    UniqueFd fd(openat2_in_root(root_fd, prefix, O_PATH));
-    if (fd) continue;
-    if (errno != ENOENT || create == CreateAs::nothing)
-      throw_errno("resolving " + path + " inside the container rootfs");
-    // Create the missing component relative to its (safely resolved) parent.
-    UniqueFd dir(openat2_in_root(root_fd, parent, O_PATH | O_DIRECTORY));
-    if (!dir) throw_errno("resolving " + (parent.empty() ? "/" : "/" + parent) + " inside the container rootfs");
-    if (last && create == CreateAs::file) {
-      UniqueFd f(::openat(dir.get(), parts[i].c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
-      if (!f && errno != EEXIST) throw_errno("creating " + path + " inside the container rootfs");
-    } else if (::mkdirat(dir.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
-      throw_errno("creating directory /" + prefix + " inside the container rootfs");
+  // Walk the path as the kernel would with the rootfs as "/": symlinks are
+  // expanded by hand (so a dangling one can be created at its target, inside
+  // the root), ".." stops at the root. Every lookup is an openat2 with
+  // RESOLVE_IN_ROOT, so a concurrent change cannot lead outside either.
+  std::vector<std::string> todo = components(path);
+  std::reverse(todo.begin(), todo.end());
+  std::vector<std::string> done;
+  auto joined = [&] {
+    std::string s;
+    for (const auto& d : done) s += (s.empty() ? "" : "/") + d;
+    return s;
+  };
+  int links = 0;
+  while (!todo.empty()) {
+    std::string comp = todo.back();
+    todo.pop_back();
+    if (comp == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
     }
+    std::string parent = joined();
+    UniqueFd dir(openat2_in_root(root_fd, parent, O_PATH | O_DIRECTORY));
+    if (!dir) throw_errno("resolving /" + parent + " inside the container rootfs (for " + path + ")");
+    char target[4096];
+    ssize_t n = ::readlinkat(dir.get(), comp.c_str(), target, sizeof target - 1);
+    if (n >= 0) {
+      if (++links > 40) throw RuntimeError(ErrorKind::invalid_argument, path + ": too many symlinks inside the container rootfs");
+      target[n] = '\0';
+      std::vector<std::string> more = components(target);
+      if (target[0] == '/') done.clear();
+      for (auto it = more.rbegin(); it != more.rend(); ++it) todo.push_back(*it);
+      continue;
+    }
+    if (errno == ENOENT && create != CreateAs::nothing) {
+      bool last = todo.empty();
+      if (last && create == CreateAs::file) {
+        UniqueFd f(::openat(dir.get(), comp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (!f && errno != EEXIST) throw_errno("creating " + path + " inside the container rootfs");
+      } else if (::mkdirat(dir.get(), comp.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw_errno("creating directory " + path + " inside the container rootfs");
+      }
+    }
+    done.push_back(comp);
   }
-  UniqueFd fd(openat2_in_root(root_fd, prefix, O_PATH));
+  UniqueFd fd(openat2_in_root(root_fd, joined(), O_PATH));
   if (!fd) throw_errno("resolving " + path + " inside the container rootfs");
   return fd;
 }
