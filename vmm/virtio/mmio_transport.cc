@@ -20,16 +20,17 @@ void SetHigh(uint64_t& v, uint32_t x) { v = (v & 0xffffffffull) | (uint64_t{x} <
 
 }  // namespace
 
-MmioTransport::MmioTransport(std::shared_ptr<VirtioDevice> device, const GuestMemory& memory, IrqLine& irq,
-                             io::EventLoop& loop, uint64_t mmio_base, IoEventRegistrar* ioevents)
-    : device_(std::move(device)), loop_(loop), mmio_base_(mmio_base) {
-  device_->Attach(memory, irq);
+MmioTransport::MmioTransport(std::shared_ptr<VirtioDevice> device, const GuestMemory& memory,
+                             std::shared_ptr<IrqLine> irq, std::shared_ptr<io::EventLoop> loop, uint64_t mmio_base,
+                             IoEventRegistrar* ioevents)
+    : loop_(std::move(loop)), irq_(std::move(irq)), device_(std::move(device)), mmio_base_(mmio_base) {
+  device_->Attach(memory, *irq_);
   const size_t n = device_->queues().size();
   for (size_t i = 0; i < n; ++i) {
     doorbells_.push_back(std::make_unique<io::EventFd>());
     const io::EventFd* bell = doorbells_.back().get();
     VirtioDevice* dev = device_.get();
-    loop_.Add(bell->fd(), EPOLLIN, [bell, dev, i](uint32_t) {
+    loop_->Add(bell->fd(), EPOLLIN, [bell, dev, i](uint32_t) {
       bell->Consume();
       dev->HandleQueueNotify(i);
     });
@@ -40,7 +41,7 @@ MmioTransport::MmioTransport(std::shared_ptr<VirtioDevice> device, const GuestMe
 }
 
 MmioTransport::~MmioTransport() {
-  for (auto& bell : doorbells_) loop_.Remove(bell->fd());
+  for (auto& bell : doorbells_) loop_->Remove(bell->fd());
 }
 
 std::string MmioTransport::KernelCommandLineArg(uint64_t base, uint32_t irq) {

@@ -31,9 +31,11 @@ inline constexpr uint64_t kMmioWindowSize = 0x1000;
 class MmioTransport : public IoHandler {
  public:
   // Attaches `device` to guest RAM and `irq`, and puts its doorbells into
-  // `loop`. `ioevents` may be null. Throws io::IoError / IoEventError.
-  MmioTransport(std::shared_ptr<VirtioDevice> device, const GuestMemory& memory, IrqLine& irq,
-                io::EventLoop& loop, uint64_t mmio_base, IoEventRegistrar* ioevents);
+  // `loop`. `ioevents` may be null. The transport keeps the loop and the
+  // interrupt line alive as long as it and its device live (the MMIO bus may
+  // hold it longer than whoever built it). Throws io::IoError.
+  MmioTransport(std::shared_ptr<VirtioDevice> device, const GuestMemory& memory, std::shared_ptr<IrqLine> irq,
+                std::shared_ptr<io::EventLoop> loop, uint64_t mmio_base, IoEventRegistrar* ioevents);
   ~MmioTransport() override;
   MmioTransport(const MmioTransport&) = delete;
   MmioTransport& operator=(const MmioTransport&) = delete;
@@ -53,8 +55,10 @@ class MmioTransport : public IoHandler {
   void WriteRegister(uint64_t offset, uint32_t value);
   Queue* SelectedQueue();
 
+  // Declared before device_: destroyed after it, as the device uses both.
+  std::shared_ptr<io::EventLoop> loop_;
+  std::shared_ptr<IrqLine> irq_;
   std::shared_ptr<VirtioDevice> device_;
-  io::EventLoop& loop_;
   uint64_t mmio_base_;
   std::vector<std::unique_ptr<io::EventFd>> doorbells_;
   // Selector registers (under the device mutex).

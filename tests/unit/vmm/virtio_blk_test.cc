@@ -55,7 +55,7 @@ class VirtioBlkTest : public ::testing::Test {
   void Start(BlockOptions opts) {
     opts.path = image.path;
     blk = std::make_shared<VirtioBlock>(opts, loop);
-    transport = std::make_unique<MmioTransport>(blk, mem, irq, loop, 0xd0001000, nullptr);
+    transport = std::make_unique<MmioTransport>(blk, mem, testing::Unowned(irq), testing::Unowned(loop), 0xd0001000, nullptr);
     drv = std::make_unique<testing::FakeMmioDriver>(*transport);
     ASSERT_TRUE(drv->Negotiate(kFeatures));
     drv->SetupQueue(0, q);

@@ -29,7 +29,7 @@ class VirtioConsoleTest : public ::testing::Test {
     out_read.Reset(out[0]);
     in_write.Reset(in[1]);
     dev = std::make_shared<VirtioConsole>(io::UniqueFd(out[1]), io::UniqueFd(in[0]), loop);
-    transport = std::make_unique<MmioTransport>(dev, mem, irq, loop, 0xd0003000, nullptr);
+    transport = std::make_unique<MmioTransport>(dev, mem, testing::Unowned(irq), testing::Unowned(loop), 0xd0003000, nullptr);
     drv = std::make_unique<testing::FakeMmioDriver>(*transport);
     EXPECT_TRUE(drv->Negotiate(kFeatures));
     drv->SetupQueue(0, rxq);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -19,6 +20,12 @@
 #include "virtio/ring_layout.h"
 
 namespace hull::vmm::testing {
+
+// A shared_ptr that does not own `x` (for test fixtures that own by value).
+template <typename T>
+std::shared_ptr<T> Unowned(T& x) {
+  return std::shared_ptr<T>(std::shared_ptr<T>(), &x);
+}
 
 class FakeIrq : public IrqLine {
  public:

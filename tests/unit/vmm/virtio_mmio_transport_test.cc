@@ -40,7 +40,7 @@ class MmioTransportTest : public ::testing::Test {
   MmioTransportTest() {
     mem.AddRegion(MemoryRegion(0, 1 << 20));
     rng = std::make_shared<VirtioRng>();
-    transport = std::make_unique<MmioTransport>(rng, mem, irq, loop, kBase, &registrar);
+    transport = std::make_unique<MmioTransport>(rng, mem, testing::Unowned(irq), testing::Unowned(loop), kBase, &registrar);
   }
   GuestMemory mem;
   FakeIrq irq;

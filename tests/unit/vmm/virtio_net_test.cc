@@ -75,7 +75,7 @@ class VirtioNetTest : public ::testing::Test {
     sll.sll_protocol = htons(kEtherType);
     sll.sll_ifindex = ifindex;
     ASSERT_EQ(bind(packet.get(), reinterpret_cast<sockaddr*>(&sll), sizeof sll), 0);
-    transport = std::make_unique<MmioTransport>(dev, mem, irq, loop, 0xd0004000, nullptr);
+    transport = std::make_unique<MmioTransport>(dev, mem, testing::Unowned(irq), testing::Unowned(loop), 0xd0004000, nullptr);
     drv = std::make_unique<testing::FakeMmioDriver>(*transport);
   }
   void Start(uint64_t extra_features) {

@@ -20,7 +20,7 @@ TEST(VirtioRngTest, FillsWritableBuffersWithRandomBytes) {
   testing::FakeIrq irq;
   io::EventLoop loop;
   auto rng = std::make_shared<VirtioRng>();
-  MmioTransport transport(rng, mem, irq, loop, 0xd0001000, nullptr);
+  MmioTransport transport(rng, mem, testing::Unowned(irq), testing::Unowned(loop), 0xd0001000, nullptr);
   testing::FakeMmioDriver drv(transport);
   testing::FakeQueue q(mem, 0x1000, 16);
   ASSERT_TRUE(drv.Negotiate(kFeatures));
@@ -48,7 +48,7 @@ TEST(VirtioRngTest, CapsOneRequestAndIgnoresReadableBuffers) {
   testing::FakeIrq irq;
   io::EventLoop loop;
   auto rng = std::make_shared<VirtioRng>();
-  MmioTransport transport(rng, mem, irq, loop, 0xd0001000, nullptr);
+  MmioTransport transport(rng, mem, testing::Unowned(irq), testing::Unowned(loop), 0xd0001000, nullptr);
   testing::FakeMmioDriver drv(transport);
   testing::FakeQueue q(mem, 0x1000, 16);
   drv.Negotiate(kFeatures);

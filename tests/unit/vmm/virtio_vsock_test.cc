@@ -52,7 +52,7 @@ class VirtioVsockTest : public ::testing::Test {
 
   void Start() {
     dev = std::make_shared<VirtioVsock>(VsockOptions{kCid, uds}, loop);
-    transport = std::make_unique<MmioTransport>(dev, mem, irq, loop, 0xd0002000, nullptr);
+    transport = std::make_unique<MmioTransport>(dev, mem, testing::Unowned(irq), testing::Unowned(loop), 0xd0002000, nullptr);
     drv = std::make_unique<testing::FakeMmioDriver>(*transport);
     ASSERT_TRUE(drv->Negotiate(kFeatures));
     drv->SetupQueue(0, rxq);
