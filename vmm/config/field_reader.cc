@@ -39,10 +39,8 @@ std::optional<bool> FieldReader::Bool(const std::string& field) {
 std::optional<uint64_t> FieldReader::Unsigned(const std::string& field) {
   const auto* v = Find(field);
   if (v == nullptr) return std::nullopt;
-  if (!v->is_number_unsigned()) {
-    if (v->is_number_integer()) Fail(field, "must not be negative");
-    Fail(field, "expected a whole number, got " + std::string(v->type_name()));
-  }
+  if (!v->is_number_integer()) Fail(field, "expected a whole number, got " + std::string(v->type_name()));
+  if (!v->is_number_unsigned() && v->get<int64_t>() < 0) Fail(field, "must not be negative");
   return v->get<uint64_t>();
 }
 

@@ -1,0 +1,132 @@
+// The Firecracker-shaped config file and sections: what parses, and that
+// every mistake names its field.
+#include <gtest/gtest.h>
+
+#include "config/vm_config.h"
+
+namespace hull::vmm::config {
+namespace {
+
+using nlohmann::json;
+
+std::string ErrorOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(VmConfig, ParsesAFirecrackerConfigFile) {
+  const VmConfig c = ParseVmConfigFile(R"({
+    "boot-source": {"kernel_image_path": "/k", "initrd_path": "/i", "boot_args": "console=ttyS0"},
+    "machine-config": {"vcpu_count": 2, "mem_size_mib": 512, "smt": false},
+    "drives": [{"drive_id": "rootfs", "path_on_host": "/r.img", "is_root_device": true, "is_read_only": true}],
+    "network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0", "guest_mac": "06:00:ac:10:00:02"}],
+    "vsock": {"guest_cid": 3, "uds_path": "/v.sock"},
+    "logger": {"log_path": "/l", "level": "Debug"},
+    "metrics": {"metrics_path": "/m"}
+  })");
+  ASSERT_TRUE(c.boot_source);
+  EXPECT_EQ(c.boot_source->kernel_image_path, "/k");
+  EXPECT_EQ(*c.boot_source->initrd_path, "/i");
+  EXPECT_EQ(c.machine_config.vcpu_count, 2u);
+  EXPECT_EQ(c.machine_config.mem_size_mib, 512u);
+  ASSERT_EQ(c.drives.size(), 1u);
+  EXPECT_TRUE(c.drives[0].is_read_only);
+  ASSERT_EQ(c.network_interfaces.size(), 1u);
+  EXPECT_EQ(*c.network_interfaces[0].guest_mac, "06:00:ac:10:00:02");
+  EXPECT_EQ(c.vsock->guest_cid, 3u);
+  EXPECT_EQ(*c.logger->level, "Debug");
+  EXPECT_EQ(c.metrics->metrics_path, "/m");
+  // GET /vm/config gives the same shape back.
+  const json j = ToJson(c);
+  EXPECT_EQ(j["machine-config"]["vcpu_count"], 2);
+  EXPECT_EQ(j["drives"][0]["drive_id"], "rootfs");
+  EXPECT_EQ(ParseVmConfigFile(j.dump()).drives[0].path_on_host, "/r.img");
+}
+
+TEST(VmConfig, DefaultsWithOnlyABootSource) {
+  const VmConfig c = ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}})");
+  EXPECT_EQ(c.machine_config.vcpu_count, 1u);
+  EXPECT_EQ(c.machine_config.mem_size_mib, 128u);
+  EXPECT_FALSE(c.boot_source->boot_args);
+}
+
+TEST(VmConfig, ErrorsNameTheFieldAtFault) {
+  EXPECT_NE(ErrorOf([] { ParseVmConfigFile("{nope"); }).find("not valid JSON"), std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseVmConfigFile("{}"); }).find("boot-source"), std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "bogus": 1})"); })
+                .find("'bogus'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "balloon": {}})"); })
+                .find("balloon"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseBootSource(json{{"kernel_image_path", "/k"}, {"kernel_path", "/x"}}); }).find("'kernel_path'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseBootSource(json{{"kernel_image_path", 3}}); }).find("kernel_image_path: expected a string"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 0}, {"mem_size_mib", 128}}); }).find("vcpu_count"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 0}}); }).find("mem_size_mib"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", -1}, {"mem_size_mib", 8}}); }).find("negative"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}}); }).find("mem_size_mib: is required"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 8}, {"cpu_template", "T2"}}); })
+                .find("cpu_template"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 8}, {"smt", true}}); }).find("smt"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseDrive(json{{"drive_id", "a"}, {"path_on_host", "/p"}, {"is_root_device", false},
+                                         {"rate_limiter", json::object()}}); })
+                .find("rate_limiter"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseNetworkInterface(json{{"iface_id", "e"}, {"host_dev_name", "t"}, {"guest_mac", "zz"}}); })
+                .find("guest_mac"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseVsock(json{{"guest_cid", 2}, {"uds_path", "/v"}}); }).find("guest_cid"), std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "drives": [
+      {"drive_id": "a", "path_on_host": "/p", "is_root_device": true},
+      {"drive_id": "a", "path_on_host": "/q", "is_root_device": false}]})"); })
+                .find("appears twice"),
+            std::string::npos);
+}
+
+TEST(VmConfig, PatchKeepsFieldsNotGiven) {
+  MachineConfig base;
+  base.vcpu_count = 4;
+  base.mem_size_mib = 256;
+  const MachineConfig patched = PatchMachineConfig(json{{"mem_size_mib", 1024}}, base);
+  EXPECT_EQ(patched.vcpu_count, 4u);
+  EXPECT_EQ(patched.mem_size_mib, 1024u);
+}
+
+TEST(VmConfig, HostLimits) {
+  MachineConfig m;
+  m.vcpu_count = 8;
+  m.mem_size_mib = 1024;
+  EXPECT_NO_THROW(ValidateMachineConfig(m, {8, 1024}));
+  EXPECT_NE(ErrorOf([&] { ValidateMachineConfig(m, {4, 4096}); }).find("more than KVM allows"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { ValidateMachineConfig(m, {8, 512}); }).find("more than this host has"), std::string::npos);
+}
+
+TEST(VmConfig, UpsertReplacesById) {
+  VmConfig c;
+  auto drive = [](const char* id, const char* path) {
+    DriveConfig d;
+    d.drive_id = id;
+    d.path_on_host = path;
+    return d;
+  };
+  UpsertDrive(c, drive("a", "/1"));
+  UpsertDrive(c, drive("b", "/2"));
+  UpsertDrive(c, drive("a", "/3"));
+  ASSERT_EQ(c.drives.size(), 2u);
+  EXPECT_EQ(c.drives[0].path_on_host, "/3");
+}
+
+}  // namespace
+}  // namespace hull::vmm::config
