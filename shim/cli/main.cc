@@ -13,8 +13,11 @@ int main(int argc, char** argv) {
   CLI::App app{"hull: run containers in KVM microVMs (OCI runtime, runc-compatible verbs)", "hull"};
   app.set_version_flag("--version", "hull " HULL_VERSION);
   app.require_subcommand(1);
+  auto global = hull::cli::AddGlobalOptions(app);
   std::vector<hull::cli::Verb> verbs;
   verbs.push_back(hull::cli::AddCheckVerb(app));
+  verbs.push_back(hull::cli::AddRunVerb(app, global));
+  verbs.push_back(hull::cli::AddSpecVerb(app, global));
   const auto is_verb = [&verbs](const std::string& name) {
     for (const auto& verb : verbs) {
       if (verb.command->get_name() == name) return true;

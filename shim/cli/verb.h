@@ -5,6 +5,9 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
+
+#include "cli/global_options.h"
 
 namespace hull::cli {
 
@@ -17,5 +20,7 @@ struct Verb {
 inline constexpr int kExitUsage = 2;
 
 Verb AddCheckVerb(CLI::App& app);
+Verb AddRunVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global);
+Verb AddSpecVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global);
 
 }  // namespace hull::cli
