@@ -8,7 +8,7 @@ namespace hull::vmm::api {
 void AddActionsRoutes(Router& router) {
   router.Add("PUT", "/actions", [](const ApiRequest& request, VmController& vm) {
     const auto body = ParseJsonBody(request);
-    config::FieldReader reader(body, "actions");
+    config::FieldReader reader(body, "actions", {"action_type"});
     const std::string action = reader.RequiredString("action_type");
     reader.RejectUnknown();
     if (action == "InstanceStart") {

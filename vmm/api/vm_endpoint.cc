@@ -8,7 +8,7 @@ namespace hull::vmm::api {
 void AddVmRoutes(Router& router) {
   router.Add("PATCH", "/vm", [](const ApiRequest& request, VmController& vm) {
     const auto body = ParseJsonBody(request);
-    config::FieldReader reader(body, "vm");
+    config::FieldReader reader(body, "vm", {"state"});
     const std::string state = reader.RequiredString("state");
     reader.RejectUnknown();
     if (vm.state() == VmState::kNotStarted) throw ApiError(400, "vm.state: the microVM is not running yet");

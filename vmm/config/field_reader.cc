@@ -2,10 +2,15 @@
 
 namespace hull::vmm::config {
 
-FieldReader::FieldReader(const nlohmann::json& object, std::string section)
+FieldReader::FieldReader(const nlohmann::json& object, std::string section, std::initializer_list<const char*> known)
     : object_(object), section_(std::move(section)) {
   if (!object_.is_object()) {
     throw ConfigError(section_ + ": expected a JSON object, got " + std::string(object_.type_name()));
+  }
+  if (known.size() > 0) {
+    for (const char* field : known) seen_.insert(field);
+    RejectUnknown();
+    seen_.clear();
   }
 }
 

@@ -16,8 +16,10 @@ namespace hull::vmm::config {
 
 class FieldReader {
  public:
-  // Throws ConfigError when `object` is not a JSON object.
-  FieldReader(const nlohmann::json& object, std::string section);
+  // Throws ConfigError when `object` is not a JSON object, or when it has a
+  // field outside `known` (checked first, so a misspelled required field is
+  // reported as the unknown name the user wrote).
+  FieldReader(const nlohmann::json& object, std::string section, std::initializer_list<const char*> known = {});
 
   std::optional<std::string> String(const std::string& field);
   std::optional<bool> Bool(const std::string& field);

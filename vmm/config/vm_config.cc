@@ -69,7 +69,7 @@ void ReadMachineFields(FieldReader& r, MachineConfig& m, bool required) {
 }  // namespace
 
 BootSourceConfig ParseBootSource(const json& object) {
-  FieldReader r(object, "boot-source");
+  FieldReader r(object, "boot-source", {"kernel_image_path", "initrd_path", "boot_args"});
   BootSourceConfig b;
   b.kernel_image_path = r.RequiredString("kernel_image_path");
   RequireNonEmpty(r, "kernel_image_path", b.kernel_image_path);
@@ -81,20 +81,20 @@ BootSourceConfig ParseBootSource(const json& object) {
 }
 
 MachineConfig ParseMachineConfig(const json& object) {
-  FieldReader r(object, "machine-config");
+  FieldReader r(object, "machine-config", {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages", "huge_pages", "cpu_template"});
   MachineConfig m;
   ReadMachineFields(r, m, true);
   return m;
 }
 
 MachineConfig PatchMachineConfig(const json& object, MachineConfig base) {
-  FieldReader r(object, "machine-config");
+  FieldReader r(object, "machine-config", {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages", "huge_pages", "cpu_template"});
   ReadMachineFields(r, base, false);
   return base;
 }
 
 DriveConfig ParseDrive(const json& object) {
-  FieldReader r(object, "drives");
+  FieldReader r(object, "drives", {"drive_id", "path_on_host", "is_root_device", "is_read_only", "partuuid", "cache_type", "io_engine", "rate_limiter", "socket"});
   DriveConfig d;
   d.drive_id = r.RequiredString("drive_id");
   RequireNonEmpty(r, "drive_id", d.drive_id);
@@ -118,7 +118,7 @@ DriveConfig ParseDrive(const json& object) {
 }
 
 NetworkInterfaceConfig ParseNetworkInterface(const json& object) {
-  FieldReader r(object, "network-interfaces");
+  FieldReader r(object, "network-interfaces", {"iface_id", "host_dev_name", "guest_mac", "rx_rate_limiter", "tx_rate_limiter"});
   NetworkInterfaceConfig n;
   n.iface_id = r.RequiredString("iface_id");
   RequireNonEmpty(r, "iface_id", n.iface_id);
@@ -133,7 +133,7 @@ NetworkInterfaceConfig ParseNetworkInterface(const json& object) {
 }
 
 VsockConfig ParseVsock(const json& object) {
-  FieldReader r(object, "vsock");
+  FieldReader r(object, "vsock", {"vsock_id", "guest_cid", "uds_path"});
   VsockConfig v;
   r.String("vsock_id");  // accepted for compatibility; there is only one vsock device
   const uint64_t cid = r.RequiredUnsigned("guest_cid");
@@ -146,7 +146,7 @@ VsockConfig ParseVsock(const json& object) {
 }
 
 LoggerConfig ParseLogger(const json& object) {
-  FieldReader r(object, "logger");
+  FieldReader r(object, "logger", {"log_path", "level", "show_level", "show_log_origin", "module"});
   LoggerConfig l;
   l.log_path = r.String("log_path");
   l.level = r.String("level");
@@ -159,7 +159,7 @@ LoggerConfig ParseLogger(const json& object) {
 }
 
 MetricsConfig ParseMetrics(const json& object) {
-  FieldReader r(object, "metrics");
+  FieldReader r(object, "metrics", {"metrics_path"});
   MetricsConfig m;
   m.metrics_path = r.RequiredString("metrics_path");
   RequireNonEmpty(r, "metrics_path", m.metrics_path);
@@ -174,7 +174,7 @@ VmConfig ParseVmConfigFile(const std::string& text) {
   } catch (const json::parse_error& e) {
     throw ConfigError(std::string("config file is not valid JSON: ") + e.what());
   }
-  FieldReader r(root, "config file");
+  FieldReader r(root, "config file", {"boot-source", "machine-config", "drives", "network-interfaces", "vsock", "logger", "metrics", "balloon", "mmds-config", "entropy", "cpu-config"});
   VmConfig config;
   const json* boot = r.Raw("boot-source");
   if (boot == nullptr) r.Fail("boot-source", "is required (the kernel to boot)");

@@ -73,6 +73,9 @@ TEST(VmConfig, ErrorsNameTheFieldAtFault) {
             std::string::npos);
   EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", -1}, {"mem_size_mib", 8}}); }).find("negative"),
             std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpus", 1}, {"mem_size_mib", 8}}); }).find("unknown field 'vcpus'"),
+            std::string::npos)
+      << "a misspelled required field is reported by the name the user wrote";
   EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}}); }).find("mem_size_mib: is required"),
             std::string::npos);
   EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 8}, {"cpu_template", "T2"}}); })
