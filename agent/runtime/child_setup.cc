@@ -89,19 +89,25 @@ bool mounts_dev_tmpfs(const oci::Spec& spec) {
   return false;
 }
 
-// /dev/null and friends, bound from the agent's /dev (works in user namespaces
-// too), plus the usual symlinks.
+// /dev/null and friends: device nodes as runc makes them, or bind mounts of
+// the agent's where mknod is not allowed (user namespaces). Plus the symlinks.
 void default_devices(int root_fd) {
+  UniqueFd dev = open_in_root(root_fd, "/dev", CreateAs::directory);
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
     std::string host = std::string("/dev/") + name;
-    if (::access(host.c_str(), F_OK) != 0) continue;
+    struct stat st {};
+    if (::stat(host.c_str(), &st) != 0) continue;
+    if (::mknodat(dev.get(), name, S_IFCHR | 0666, st.st_rdev) == 0) {
+      ::fchmodat(dev.get(), name, 0666, 0);  // umask must not narrow it
+      continue;
+    }
+    if (errno != EPERM) throw_errno("creating " + host + " in the container");
     UniqueFd target = open_in_root(root_fd, host, CreateAs::file);
     sys_mount(host, fd_path(target.get()), nullptr, MS_BIND, "", host);
   }
-  UniqueFd dev = open_in_root(root_fd, "/dev", CreateAs::directory);
   const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
                                                        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-                                                       {"pts/ptmx", "ptmx"},         {"/proc/kcore", "core"}};
+                                                       {"pts/ptmx", "ptmx"}};
   for (const auto& [to, name] : links)
     if (::symlinkat(to, dev.get(), name) != 0 && errno != EEXIST) throw_errno(std::string("creating /dev/") + name);
 }

@@ -1,0 +1,122 @@
+// hull-agent: the guest's PID 1 and the agent API server (agent/proto).
+//   hull-agent                      # in the guest: vsock port 1024
+//   hull-agent --listen unix:/path  # on a host, for tests
+#include <grpcpp/server_builder.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "pid1.h"
+#include "runtime/runtime.h"
+#include "service/agent_service.h"
+#include "service/listener.h"
+
+namespace {
+
+void log_line(const std::string& m) { std::fprintf(stderr, "hull-agent: %s\n", m.c_str()); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool pid1 = ::getpid() == 1;
+  auto started = std::chrono::steady_clock::now();
+  if (pid1) {
+    // First thing: tell the VMM that init runs.
+    std::string why = hull::agent::write_boot_marker();
+    if (!why.empty()) log_line("boot marker not written: " + why);
+  }
+
+  CLI::App app{"hull-agent: creates and runs containers inside a hull microVM (serves hull.agent.v1 over gRPC)"};
+  std::string listen = "vsock:1024";
+  std::string state_dir = "/run/hull-agent";
+  std::string cgroup_mount;
+  app.add_option("--listen", listen, "vsock:PORT in the guest, unix:PATH for host tests")->capture_default_str();
+  app.add_option("--state-dir", state_dir, "where per-container mounts and resolv.conf go")->capture_default_str();
+  app.add_option("--cgroup-root", cgroup_mount, "cgroup2 mount to use (default: found in /proc/self/mountinfo)");
+  // As init, the kernel passes unknown command-line words through: ignore them.
+  app.allow_extras(pid1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  hull::service::ListenAddress address;
+  try {
+    address = hull::service::parse_listen_address(listen);
+  } catch (const std::exception& e) {
+    log_line(e.what());
+    return 2;
+  }
+
+  if (pid1) {
+    try {
+      hull::agent::init_guest();
+    } catch (const std::exception& e) {
+      log_line(std::string("guest setup failed: ") + e.what());
+      hull::agent::power_off();
+    }
+  }
+
+  // SIGTERM/SIGINT are taken by a thread; nothing else may die of them or of SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  hull::runtime::UniqueFd listen_fd;
+  try {
+    listen_fd = hull::service::listen_on(address);
+  } catch (const std::exception& e) {
+    log_line(e.what());
+    if (pid1) hull::agent::power_off();
+    return 1;
+  }
+
+  hull::runtime::Runtime runtime({state_dir, cgroup_mount});
+  hull::service::Sandbox sandbox({state_dir, pid1});
+  std::atomic<bool> stop{false};
+  auto request_stop = [&] {
+    if (stop.exchange(true)) return;
+    ::shutdown(listen_fd.get(), SHUT_RDWR);
+  };
+  hull::service::AgentService service(runtime, sandbox, request_stop);
+
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(8 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) {
+    log_line("could not start the gRPC server");
+    return 1;
+  }
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (!stop) log_line(std::string("got ") + strsignal(sig) + ", shutting down");
+    request_stop();
+  });
+
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  log_line("serving hull.agent.v1 on " + listen + " (" + std::to_string(ms) + " ms after start" +
+           (pid1 ? ", PID 1)" : ")"));
+  hull::service::accept_loop(*server, listen_fd.get(), stop);
+
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  runtime.remove_all();
+  if (address.kind == hull::service::ListenAddress::Kind::unix_socket) ::unlink(address.path.c_str());
+  ::kill(::getpid(), SIGTERM);  // wakes the signal thread when the stop came from DestroySandbox
+  signal_thread.join();
+  if (pid1) hull::agent::power_off();
+  log_line("stopped");
+  return 0;
+}
