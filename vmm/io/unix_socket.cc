@@ -35,13 +35,18 @@ UniqueFd ConnectUnix(const std::string& path) {
   return fd;
 }
 
-UniqueFd ListenUnix(const std::string& path) {
+void CheckUnixListenPath(const std::string& path) {
   sockaddr_un addr;
   if (!MakeAddress(path, &addr)) {
     throw IoError("unix socket path '" + path + "' is empty or longer than " +
                   std::to_string(sizeof addr.sun_path - 1) + " bytes: choose a shorter path");
   }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   struct stat st {};
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw IoError("the directory of unix socket '" + path + "' does not exist: create it first");
+  }
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       throw IoError("'" + path + "' exists and is not a socket: remove it or choose another path");
@@ -50,8 +55,14 @@ UniqueFd ListenUnix(const std::string& path) {
     if (probe || errno == EAGAIN) {
       throw IoError("unix socket '" + path + "' is in use by another process: choose another path");
     }
-    unlink(path.c_str());  // stale: nobody listens
   }
+}
+
+UniqueFd ListenUnix(const std::string& path) {
+  CheckUnixListenPath(path);
+  sockaddr_un addr;
+  MakeAddress(path, &addr);
+  unlink(path.c_str());  // a stale socket nobody listens on (checked above), if any
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) throw IoError::FromErrno("socket(AF_UNIX)");
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {

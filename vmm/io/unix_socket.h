@@ -12,6 +12,11 @@ namespace hull::vmm::io {
 // (a crashed VMM's) is replaced; a live one is refused. Throws IoError.
 UniqueFd ListenUnix(const std::string& path);
 
+// The checks ListenUnix() makes, without binding: throws IoError when
+// `path` could not be listened on (too long, parent missing, in use, not a
+// socket). For validating configuration before a VM starts.
+void CheckUnixListenPath(const std::string& path);
+
 // Connects to `path` without blocking; an invalid fd (errno set) when
 // nobody listens there or the listener's backlog is full.
 UniqueFd ConnectUnix(const std::string& path);
