@@ -10,6 +10,9 @@ Router MakeRouter() {
   AddActionsRoutes(router);
   AddVmRoutes(router);
   AddMetricsRoutes(router);
+  AddDrivesRoutes(router);
+  AddNetworkInterfacesRoutes(router);
+  AddVsockRoutes(router);
   return router;
 }
 

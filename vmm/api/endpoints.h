@@ -13,5 +13,8 @@ void AddBootSourceRoutes(Router& router);     // PUT /boot-source
 void AddActionsRoutes(Router& router);        // PUT /actions
 void AddVmRoutes(Router& router);             // PATCH /vm, GET /vm/config
 void AddMetricsRoutes(Router& router);        // PUT /metrics
+void AddDrivesRoutes(Router& router);             // PUT/PATCH /drives/{id}
+void AddNetworkInterfacesRoutes(Router& router);  // PUT /network-interfaces/{id}
+void AddVsockRoutes(Router& router);              // PUT /vsock
 
 }  // namespace hull::vmm::api
