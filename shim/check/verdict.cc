@@ -121,7 +121,7 @@ CheckResult HardwareCheck(const Facts& f) {
                                   ? Format("guest ring-0 loop %.3g ns/iteration", p.guest_ns_per_iteration)
                                   : std::string("guest ring-0 loop too fast to time")) +
                              Format(" vs %.3g ns in this process", p.host_ns_per_iteration) +
-                             Format(" (%.3gx)", ratio);
+                             (ratio > 0 ? Format(" (%.3gx)", ratio) : std::string());
   if (p.host_ns_per_iteration <= 0 || ratio > kEmulationRatio) {
     return {"kvm.hardware", true, Status::kFail, timing + ": guest ring-0 code is emulated" + pvm_note, fix};
   }
