@@ -142,7 +142,7 @@ case "$name" in
     start_api_vmm --config-file "$W/vm.json"
     wait_for "$CONSOLE" "HULL_E2E_TICK 1" 240 || fail "guest did not start ticking"
     expect_api 204 PUT /actions '{"action_type": "SendCtrlAltDel"}'
-    wait_exit 60
+    wait_exit 120
     [ $rc = 0 ] || fail "exit status $rc after Ctrl-Alt-Del (wanted 0)"
     grep -q "guest reset" "$LOG" || fail "no reset logged"
     [ ! -e "$SOCK" ] || fail "API socket left behind"

@@ -128,6 +128,16 @@ TEST_F(I8042Fixture, CtrlAltDelQueuesScancodesAndInterrupts) {
   EXPECT_EQ(irq->count, 4) << "one interrupt per byte";
 }
 
+TEST_F(I8042Fixture, KeyboardCommandsAreAcknowledgedWithAnInterrupt) {
+  Write(controller, I8042::kDataOffset, 0xf2);  // GETID, for the keyboard
+  EXPECT_EQ(irq->count, 1);
+  EXPECT_EQ(Read(controller, I8042::kDataOffset), 0xfa);
+  Write(controller, I8042::kCommandOffset, 0x60);  // controller commands do not interrupt
+  Write(controller, I8042::kDataOffset, 0x00);     // keyboard interrupt off
+  Write(controller, I8042::kDataOffset, 0xed);
+  EXPECT_EQ(irq->count, 1);
+}
+
 TEST(BootMarker, FiresOnlyForTheMagicByte) {
   int hits = 0;
   BootMarker marker([&] { ++hits; });

@@ -46,6 +46,7 @@ void I8042::Write(uint64_t offset, std::span<const uint8_t> data) {
   if (data.size() != 1) return;
   const uint8_t value = data[0];
   bool reset = false;
+  bool ack_irq = false;
   {
     std::lock_guard lock(mu_);
     if (offset == kCommandOffset) {
@@ -70,11 +71,15 @@ void I8042::Write(uint64_t offset, std::span<const uint8_t> data) {
       } else if (pending_command_ == kCmdWriteOutputPort) {
         reset = (value & 0x01) == 0;  // bit 0 low drives the CPU's reset line
       } else {
-        Push(0xfa);  // ACK whatever the guest sends the keyboard itself
+        // A byte for the keyboard itself (GETID, SETLEDS, ...): ACK it and
+        // interrupt, as the keyboard would; the atkbd driver waits for that.
+        Push(0xfa);
+        ack_irq = (control_ & kControlKeyboardInterrupt) != 0;
       }
       pending_command_ = 0;
     }
   }
+  if (ack_irq && keyboard_irq_) keyboard_irq_->Trigger();
   if (reset && reset_) reset_();
 }
 
