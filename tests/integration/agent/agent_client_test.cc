@@ -91,7 +91,7 @@ std::string read_stream(pb::Agent::Stub& stub, const std::string& id, const std:
   return out;
 }
 
-class AgentClientTest : public ::testing::Test {
+class AgentGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why = hull::testing::why_no_busybox();
@@ -182,7 +182,7 @@ class AgentClientTest : public ::testing::Test {
   std::unique_ptr<AgentProcess> agent_;
 };
 
-TEST_F(AgentClientTest, HealthAndVersion) {
+TEST_F(AgentGrpcTest, HealthAndVersion) {
   grpc::ClientContext c1, c2;
   pb::HealthResponse h;
   ASSERT_TRUE(agent_->stub().Health(&c1, pb::HealthRequest(), &h).ok());
@@ -193,7 +193,7 @@ TEST_F(AgentClientTest, HealthAndVersion) {
   EXPECT_FALSE(v.agent_version().empty());
 }
 
-TEST_F(AgentClientTest, SameViewAsRunc) {
+TEST_F(AgentGrpcTest, SameViewAsRunc) {
   // What the process sees of itself; cgroup paths and pids of other things differ by design.
   json spec = default_spec({"sh", "-c",
                             "id; hostname; grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs|Seccomp):' /proc/self/status; "
@@ -208,7 +208,7 @@ TEST_F(AgentClientTest, SameViewAsRunc) {
   EXPECT_EQ(ours.out, theirs->out);
 }
 
-TEST_F(AgentClientTest, SameViewAsRuncForAnUnprivilegedUser) {
+TEST_F(AgentGrpcTest, SameViewAsRuncForAnUnprivilegedUser) {
   json spec = default_spec({"sh", "-c", "id; grep -E '^(CapEff|CapPrm|CapInh|CapAmb|NoNewPrivs):' /proc/self/status; touch /x 2>&1; echo $?"});
   spec["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {5, 6}}};
   spec["process"]["noNewPrivileges"] = false;
@@ -218,7 +218,7 @@ TEST_F(AgentClientTest, SameViewAsRuncForAnUnprivilegedUser) {
   EXPECT_EQ(ours.out, theirs->out);
 }
 
-TEST_F(AgentClientTest, StdinEchoAndSignals) {
+TEST_F(AgentGrpcTest, StdinEchoAndSignals) {
   ASSERT_TRUE(create("cat", default_spec({"cat"})).ok());
   auto out = std::async(std::launch::async, [&] { return read_stream(agent_->stub(), "cat", "", false); });
   ASSERT_TRUE(simple(&pb::Agent::Stub::StartContainer, "cat").ok());
@@ -260,7 +260,7 @@ TEST_F(AgentClientTest, StdinEchoAndSignals) {
   ASSERT_TRUE(remove("sleeper").ok());
 }
 
-TEST_F(AgentClientTest, ExecTtyStatsAndProcesses) {
+TEST_F(AgentGrpcTest, ExecTtyStatsAndProcesses) {
   ASSERT_TRUE(create("box", default_spec({"sleep", "1000"})).ok());
   ASSERT_TRUE(simple(&pb::Agent::Stub::StartContainer, "box").ok());
   {
@@ -312,7 +312,7 @@ TEST_F(AgentClientTest, ExecTtyStatsAndProcesses) {
   ASSERT_TRUE(remove("box").ok());
 }
 
-TEST_F(AgentClientTest, ClearErrors) {
+TEST_F(AgentGrpcTest, ClearErrors) {
   json bad = default_spec({"true"});
   bad["process"]["args"] = json::array();
   grpc::Status s = create("bad", bad);
@@ -336,7 +336,7 @@ TEST_F(AgentClientTest, ClearErrors) {
   EXPECT_TRUE(remove("done").ok());
 }
 
-TEST_F(AgentClientTest, DestroySandboxStopsTheAgent) {
+TEST_F(AgentGrpcTest, DestroySandboxStopsTheAgent) {
   ASSERT_TRUE(create("left", default_spec({"sleep", "1000"})).ok());
   ASSERT_TRUE(simple(&pb::Agent::Stub::StartContainer, "left").ok());
   grpc::ClientContext ctx;
@@ -349,7 +349,7 @@ TEST_F(AgentClientTest, DestroySandboxStopsTheAgent) {
 
 // Benchmark (prints, asserts only that it works): create+start+wait of
 // /bin/true through the agent vs `runc run` on the same bundle; agent RSS.
-TEST_F(AgentClientTest, BenchmarkTrueAgainstRunc) {
+TEST_F(AgentGrpcTest, BenchmarkTrueAgainstRunc) {
   const int n = 20;
   json spec = default_spec({"/bin/true"});
   uint64_t idle_rss = agent_->rss_kib();

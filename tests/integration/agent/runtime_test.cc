@@ -29,7 +29,7 @@ std::string drain(Runtime& rt, const std::string& id, const std::string& exec, O
   return out;
 }
 
-class RuntimeTest : public ::testing::Test {
+class AgentRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why = hull::testing::why_no_busybox();
@@ -59,18 +59,18 @@ class RuntimeTest : public ::testing::Test {
   std::unique_ptr<Runtime> rt_;
 };
 
-TEST_F(RuntimeTest, RunsTrueAndReportsExitCodes) {
+TEST_F(AgentRuntimeTest, RunsTrueAndReportsExitCodes) {
   EXPECT_EQ(run("t1", default_spec({"/bin/true"})).exit, 0);
   EXPECT_EQ(run("t2", default_spec({"sh", "-c", "exit 3"})).exit, 3);
 }
 
-TEST_F(RuntimeTest, CapturesStdoutAndStderrSeparately) {
+TEST_F(AgentRuntimeTest, CapturesStdoutAndStderrSeparately) {
   Result r = run("io", default_spec({"sh", "-c", "echo out; echo err >&2"}));
   EXPECT_EQ(r.out, "out\n");
   EXPECT_EQ(r.err, "err\n");
 }
 
-TEST_F(RuntimeTest, ContainerSeesItsOwnWorld) {
+TEST_F(AgentRuntimeTest, ContainerSeesItsOwnWorld) {
   json spec = default_spec({"sh", "-c", "hostname; echo $$; id; cat /proc/self/status | grep -E '^(CapEff|NoNewPrivs|Seccomp):'; ulimit -n; pwd"});
   spec["hostname"] = "hull-test";
   spec["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {5}}};
@@ -89,7 +89,7 @@ TEST_F(RuntimeTest, ContainerSeesItsOwnWorld) {
       << r.err;
 }
 
-TEST_F(RuntimeTest, UsernameIsResolvedInTheRootfs) {
+TEST_F(AgentRuntimeTest, UsernameIsResolvedInTheRootfs) {
   json spec = default_spec({"id", "-u"});
   spec["process"]["user"] = {{"username", "nobody"}};
   EXPECT_EQ(run("byname", spec).out, "65534\n");
@@ -104,7 +104,7 @@ TEST_F(RuntimeTest, UsernameIsResolvedInTheRootfs) {
   EXPECT_TRUE(rt_->ids().empty());
 }
 
-TEST_F(RuntimeTest, SeccompErrnoRuleApplies) {
+TEST_F(AgentRuntimeTest, SeccompErrnoRuleApplies) {
   json spec = default_spec({"sh", "-c", "mkdir /tmp/x 2>&1; grep Seccomp: /proc/self/status"});
   spec["root"]["readonly"] = false;
   spec["linux"]["seccomp"] = json::parse(R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
@@ -114,7 +114,7 @@ TEST_F(RuntimeTest, SeccompErrnoRuleApplies) {
   EXPECT_NE(r.out.find("Seccomp:\t2"), std::string::npos) << r.out;
 }
 
-TEST_F(RuntimeTest, SignalsReachTheProcess) {
+TEST_F(AgentRuntimeTest, SignalsReachTheProcess) {
   json spec = default_spec({"sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done"});
   rt_->create("sig", spec.dump(), RootfsSource{rootfs_, {}});
   rt_->start("sig");
@@ -135,7 +135,7 @@ TEST_F(RuntimeTest, SignalsReachTheProcess) {
   rt_->remove("kill", false);
 }
 
-TEST_F(RuntimeTest, ExecJoinsTheRunningContainer) {
+TEST_F(AgentRuntimeTest, ExecJoinsTheRunningContainer) {
   json spec = default_spec({"sleep", "100"});
   spec["hostname"] = "exec-host";
   rt_->create("ex", spec.dump(), RootfsSource{rootfs_, {}});
@@ -161,7 +161,7 @@ TEST_F(RuntimeTest, ExecJoinsTheRunningContainer) {
   rt_->remove("ex", false);
 }
 
-TEST_F(RuntimeTest, TerminalGetsAPtyOfTheRequestedSize) {
+TEST_F(AgentRuntimeTest, TerminalGetsAPtyOfTheRequestedSize) {
   json spec = default_spec({"sh", "-c", "tty; stty size"});
   spec["process"]["terminal"] = true;
   spec["process"]["consoleSize"] = {{"height", 33}, {"width", 99}};
@@ -171,7 +171,7 @@ TEST_F(RuntimeTest, TerminalGetsAPtyOfTheRequestedSize) {
   EXPECT_NE(r.out.find("33 99"), std::string::npos) << r.out;
 }
 
-TEST_F(RuntimeTest, MountDestinationSymlinksStayInsideTheRootfs) {
+TEST_F(AgentRuntimeTest, MountDestinationSymlinksStayInsideTheRootfs) {
   std::string outside = dir_.path() + "/outside";
   std::filesystem::create_directories(outside);
   std::filesystem::create_symlink("../../../../../../.." + outside, rootfs_ + "/escape");
@@ -184,7 +184,7 @@ TEST_F(RuntimeTest, MountDestinationSymlinksStayInsideTheRootfs) {
   EXPECT_TRUE(std::filesystem::exists(rootfs_ + outside + "/sub")) << "resolved inside the rootfs instead";
 }
 
-TEST_F(RuntimeTest, BadInputIsRefusedAndLeavesNothingBehind) {
+TEST_F(AgentRuntimeTest, BadInputIsRefusedAndLeavesNothingBehind) {
   auto kind_of = [&](const std::string& id, const json& spec, const RootfsSource& src) {
     try {
       rt_->create(id, spec.dump(), src);
@@ -219,7 +219,7 @@ TEST_F(RuntimeTest, BadInputIsRefusedAndLeavesNothingBehind) {
   }
 }
 
-TEST_F(RuntimeTest, PauseAndResumeFreezeTheCgroup) {
+TEST_F(AgentRuntimeTest, PauseAndResumeFreezeTheCgroup) {
   auto mount = find_cgroup2_mount();
   if (!mount) GTEST_SKIP() << "no cgroup2 filesystem mounted";
   rt_->create("frz", default_spec({"sleep", "100"}).dump(), RootfsSource{rootfs_, {}});
@@ -232,7 +232,7 @@ TEST_F(RuntimeTest, PauseAndResumeFreezeTheCgroup) {
   EXPECT_FALSE(std::filesystem::exists(*mount + "/hull/frz"));
 }
 
-TEST_F(RuntimeTest, CgroupLimitsAreInEffect) {
+TEST_F(AgentRuntimeTest, CgroupLimitsAreInEffect) {
   auto mount = find_cgroup2_mount();
   if (!mount) GTEST_SKIP() << "no cgroup2 filesystem mounted";
   std::string controllers = try_read_file(*mount + "/cgroup.controllers").value_or("");

@@ -29,7 +29,7 @@ std::string error_of(const json& j) {
   return "";
 }
 
-TEST(OciParse, MinimalSpec) {
+TEST(AgentOciParse, MinimalSpec) {
   Spec s = parse_spec(minimal().dump());
   EXPECT_EQ(s.process.args, std::vector<std::string>{"/bin/sh"});
   EXPECT_EQ(s.root_path, "rootfs");
@@ -37,7 +37,7 @@ TEST(OciParse, MinimalSpec) {
   EXPECT_FALSE(s.process.capabilities.has_value());
 }
 
-TEST(OciParse, FullProcess) {
+TEST(AgentOciParse, FullProcess) {
   json j = minimal();
   j["process"] = json::parse(R"({
     "terminal": true, "consoleSize": {"height": 40, "width": 120},
@@ -60,7 +60,7 @@ TEST(OciParse, FullProcess) {
   EXPECT_EQ(*s.process.oom_score_adj, -500);
 }
 
-TEST(OciParse, LinuxSection) {
+TEST(AgentOciParse, LinuxSection) {
   json j = minimal();
   j["linux"] = json::parse(R"({
     "namespaces": [{"type": "pid"}, {"type": "network", "path": "/var/run/netns/x"}],
@@ -92,9 +92,9 @@ struct BadCase {
   const char* expected; // substring of the error
 };
 
-class OciParseRejects : public ::testing::TestWithParam<BadCase> {};
+class AgentOciParseRejects : public ::testing::TestWithParam<BadCase> {};
 
-TEST_P(OciParseRejects, NamesTheField) {
+TEST_P(AgentOciParseRejects, NamesTheField) {
   json j = minimal();
   const BadCase& c = GetParam();
   j[json::json_pointer(c.pointer)] = json::parse(c.value);
@@ -103,7 +103,7 @@ TEST_P(OciParseRejects, NamesTheField) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, OciParseRejects,
+    Cases, AgentOciParseRejects,
     ::testing::Values(
         BadCase{"/process/args", "[]", "process.args: must be a non-empty array"},
         BadCase{"/process/args", "\"sh\"", "process.args: must be a non-empty array"},
@@ -140,15 +140,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "linux.devices[0].type: must be one of c, b, u, p"},
         BadCase{"/linux", "{\"sysctl\": {\"a/b\": \"1\"}}", "is not a sysctl name"},
         BadCase{"/hooks", "{\"prestart\": []}", "hooks.prestart"},
-        BadCase{"/hooks", "{\"poststop\": [{\"path\": \"rel\"}]}", "hooks.poststop[0].path: must be an absolute path"}));
+        BadCase{"/hooks", "{\"poststop\": [{\"path\": \"rel\"}]}", "hooks.poststop[0].path: must be an absolute path"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return "case" + std::to_string(info.index); });
 
-TEST(OciParse, RejectsBrokenJson) {
+TEST(AgentOciParse, RejectsBrokenJson) {
   EXPECT_THROW(parse_spec("{"), SpecError);
   EXPECT_THROW(parse_spec("[]"), SpecError);
   EXPECT_THROW(parse_spec("{\"ociVersion\": \"1.0.2\"}"), SpecError);
 }
 
-TEST(OciParse, ProcessAndResourcesAlone) {
+TEST(AgentOciParse, ProcessAndResourcesAlone) {
   Process p = parse_process(R"({"user": {"uid": 1, "gid": 2}, "args": ["ls"], "cwd": "/"})");
   EXPECT_EQ(p.user.gid, 2u);
   EXPECT_THROW(parse_process(R"({"user": {}, "args": [], "cwd": "/"})"), SpecError);
