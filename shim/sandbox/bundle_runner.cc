@@ -68,8 +68,10 @@ int RunBundle(const BundleRunOptions& options) {
     throw SandboxError(config_path.string() + " is not valid JSON");
   }
   const std::string root_path = config.value("/root/path"_json_pointer, std::string("rootfs"));
-  const fs::path rootfs = fs::path(root_path).is_absolute() ? fs::path(root_path)
-                                                            : options.bundle / root_path;
+  const fs::path rootfs_given = fs::path(root_path).is_absolute() ? fs::path(root_path)
+                                                                  : options.bundle / root_path;
+  // Resolve symlinks (a bundle's rootfs is often one) before handing it to mkfs.
+  const fs::path rootfs = fs::weakly_canonical(rootfs_given, ec);
 
   const fs::path state_dir = options.state_root / options.container_id;
   if (fs::exists(state_dir, ec)) {
