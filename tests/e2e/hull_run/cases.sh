@@ -5,8 +5,10 @@ set -u
 R=${E2E_ROOT:-}
 ARCH=$(uname -m)
 KERNEL=$(ls "$R/opt/hull/share/hull/$ARCH"/bzImage "$R/opt/hull/share/hull/$ARCH"/Image 2>/dev/null | head -1)
-HULL="$R/opt/hull/bin/hull --root $R/run/hull-e2e"
-RUNFLAGS="--vmm $R/opt/hull/bin/hull-vmm --kernel $KERNEL --initrd $R/opt/hull/share/hull/$ARCH/initramfs.cpio.lz4 --agent-timeout 120"
+# In L1 the programs sit at /opt/hull/bin; in direct mode e2e-exec puts them on PATH.
+find_bin() { if [ -x "/opt/hull/bin/$1" ]; then echo "/opt/hull/bin/$1"; else command -v "$1"; fi; }
+HULL="$(find_bin hull) --root $R/run/hull-e2e"
+RUNFLAGS="--vmm $(find_bin hull-vmm) --kernel $KERNEL --initrd $R/opt/hull/share/hull/$ARCH/initramfs.cpio.lz4 --agent-timeout 120"
 BUNDLE=$R/opt/bundle
 
 fail() { echo "FAIL: $*"; exit 1; }
