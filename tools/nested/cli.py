@@ -149,11 +149,34 @@ def _write_stdout(data):
     sys.stdout.buffer.flush()
 
 
+def _safe_members(tar):
+    """The archive's members, checked: only files and directories, every path inside the target.
+
+    The archive comes from the L1 guest, so nothing in it is trusted (Python's own
+    tarfile filters only exist from 3.11.4/3.12; Debian bookworm has 3.11.2)."""
+    members = []
+    for m in tar.getmembers():
+        parts = [p for p in m.name.split("/") if p not in ("", ".")]
+        if m.name.startswith("/") or ".." in parts:
+            raise tarfile.TarError(f"{m.name!r} points outside /out")
+        if not (m.isfile() or m.isdir()):
+            raise tarfile.TarError(f"{m.name!r} is not a regular file or directory (links and devices "
+                                   f"are not copied out of L1)")
+        if not parts:
+            continue
+        m.name = "/".join(parts)
+        m.mode &= 0o777  # no setuid/setgid/sticky from the guest
+        m.uid = m.gid = 0
+        m.uname = m.gname = ""
+        members.append(m)
+    return members
+
+
 def _extract_out(image, hostdir, log):
     os.makedirs(hostdir, exist_ok=True)
     try:
         with tarfile.open(image, "r:") as tar:
-            tar.extractall(hostdir, filter="data")  # no absolute paths, '..', devices or escaping links
+            tar.extractall(hostdir, members=_safe_members(tar))  # directory modes set last
     except (tarfile.TarError, OSError) as e:
         log(f"error: cannot copy /out from L1 into {hostdir}: {e}")
         return False
