@@ -26,7 +26,9 @@ void log_line(const std::string& m) { std::fprintf(stderr, "hull-agent: %s\n", m
 int main(int argc, char** argv) {
   const bool pid1 = ::getpid() == 1;
   auto started = std::chrono::steady_clock::now();
-  if (pid1) {
+  // Only a real guest boots from an initramfs: PID 1 in a pid namespace on a
+  // host (tests) must never poke physical memory.
+  if (pid1 && hull::agent::root_is_initramfs()) {
     // First thing: tell the VMM that init runs.
     std::string why = hull::agent::write_boot_marker();
     if (!why.empty()) log_line("boot marker not written: " + why);

@@ -88,6 +88,11 @@ void lo_up() {
 
 }  // namespace
 
+bool root_is_initramfs() {
+  struct statfs fs {};
+  return ::statfs("/", &fs) == 0 && (fs.f_type == RAMFS_MAGIC || fs.f_type == TMPFS_MAGIC);
+}
+
 std::string write_boot_marker() {
   const char* node = "/dev/mem";
   const char* temp = "/.hull-mem";
@@ -112,8 +117,7 @@ std::string write_boot_marker() {
 void init_guest() {
   // 1. Leave the initramfs: copy it into a tmpfs and make that the root
   //    (what switch_root does), so containers can pivot_root later.
-  struct statfs fs {};
-  if (::statfs("/", &fs) == 0 && (fs.f_type == RAMFS_MAGIC || fs.f_type == TMPFS_MAGIC)) {
+  if (root_is_initramfs()) {
     const char* newroot = "/.hull-root";
     ::mkdir(newroot, 0755);
     if (::mount("rootfs", newroot, "tmpfs", MS_NOSUID, "mode=0755") != 0)

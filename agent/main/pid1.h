@@ -14,6 +14,9 @@ constexpr unsigned long kBootMarkerAddress = 0xd0000000UL;
 #endif
 constexpr unsigned char kBootMarkerValue = 123;
 
+// True when / is the kernel's initramfs (ramfs/tmpfs rootfs), as in a guest.
+bool root_is_initramfs();
+
 // Writes the marker through /dev/mem (needs CONFIG_DEVMEM; a node is made
 // for the purpose if devtmpfs is not mounted yet). Returns "" or the reason it
 // could not.

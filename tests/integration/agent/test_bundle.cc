@@ -14,9 +14,9 @@ namespace fs = std::filesystem;
 
 namespace hull::testing {
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/hull-agent-test-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+TempDir::TempDir(const std::string& base) {
+  std::string tmpl = base + "/hull-agent-test-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp under " + base + " failed");
   path_ = tmpl;
 }
 

@@ -12,7 +12,8 @@ namespace hull::testing {
 // A temporary directory removed (with anything mounted below detached) on destruction.
 class TempDir {
  public:
-  TempDir();
+  // A fresh directory under `base` (which must exist).
+  explicit TempDir(const std::string& base = "/tmp");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
