@@ -1,7 +1,6 @@
 """tools/nested/elf.py and libs.py: what a --bin needs in L1."""
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
