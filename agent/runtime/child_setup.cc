@@ -20,6 +20,7 @@
 
 #include "runtime/error.h"
 #include "runtime/files.h"
+#include "runtime/hooks.h"
 #include "runtime/mount_options.h"
 #include "runtime/safe_path.h"
 
@@ -239,6 +240,7 @@ void setup_rootfs(const RootfsPlan& plan) {
   spec_devices(root.get(), spec);
   // cwd exists before the user switch, as runc makes sure.
   open_in_root(root.get(), spec.process.cwd, CreateAs::directory);
+  run_hooks_in_child(spec.hooks.create_container, plan.hook_state, "createContainer");
   pivot_into(root.get());
   mask_and_protect(spec);
   apply_sysctl(spec);
@@ -257,6 +259,11 @@ void setup_stdio(const LaunchPlan& plan) {
 
 void finish_and_exec(const LaunchPlan& plan) {
   const oci::Process& p = plan.process;
+  if (plan.rootfs) {
+    HookState state = plan.rootfs->hook_state;
+    state.status = "created";
+    run_hooks_in_child(plan.rootfs->spec->hooks.start_container, state, "startContainer");
+  }
   for (const auto& rl : p.rlimits) {
     rlimit r{rl.soft, rl.hard};
     if (::setrlimit(rl.resource, &r) != 0) throw_errno("setrlimit " + std::to_string(rl.resource));

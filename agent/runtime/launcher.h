@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "oci/spec.h"
+#include "runtime/hooks.h"
 #include "runtime/process_io.h"
 #include "runtime/reaper.h"
 #include "runtime/seccomp_filter.h"
@@ -25,7 +26,8 @@ namespace hull::runtime {
 
 struct RootfsPlan {
   std::string rootfs;              // absolute path in the agent's mount namespace
-  const oci::Spec* spec = nullptr; // mounts, devices, masked/readonly paths, sysctl, ...
+  const oci::Spec* spec = nullptr; // mounts, devices, masked/readonly paths, sysctl, hooks, ...
+  HookState hook_state;            // for createContainer/startContainer hooks (no pid: it is 1 in here)
 };
 
 struct LaunchPlan {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "oci/parse.h"
 #include "runtime/error.h"
 #include "runtime/files.h"
+#include "runtime/hooks.h"
 #include "runtime/launcher.h"
 #include "runtime/mount_options.h"
 #include "runtime/seccomp_filter.h"
@@ -164,6 +166,18 @@ std::vector<NetworkCounters> read_net_dev(pid_t pid) {
 
 bool alive(Reaper& r, const Proc& p) { return p.pid > 0 && !r.poll(p.pid); }
 
+HookState hook_state(const Container& c, const std::string& status) {
+  HookState s;
+  s.oci_version = c.spec.oci_version;
+  s.id = c.id;
+  s.status = status;
+  s.bundle = std::filesystem::path(c.rootfs).parent_path().string();
+  s.pid = c.init ? c.init->pid : 0;
+  return s;
+}
+
+void warn(const std::string& m) { std::fprintf(stderr, "hull-agent: warning: %s\n", m.c_str()); }
+
 }  // namespace
 
 bool valid_id(const std::string& id) {
@@ -284,7 +298,7 @@ pid_t Runtime::create(const std::string& id, const std::string& config_json, con
     if (spec.linux.seccomp) plan.seccomp = compile_seccomp(*spec.linux.seccomp);
     plan.process = spec.process;
     plan.uid = resolve_ids(spec.process, c->rootfs, plan.gid);
-    plan.rootfs = RootfsPlan{c->rootfs, &c->spec};
+    plan.rootfs = RootfsPlan{c->rootfs, &c->spec, hook_state(*c, "creating")};
 
     auto proc = std::make_shared<Proc>();
     proc->io = std::make_shared<ProcessIo>(spec.process.terminal, plan.stdio);
@@ -295,6 +309,7 @@ pid_t Runtime::create(const std::string& id, const std::string& config_json, con
     proc->pid = l.pid();
     proc->pending.emplace(std::move(l));
     c->init = proc;
+    run_hooks(reaper_, spec.hooks.create_runtime, hook_state(*c, "creating"), "createRuntime");
     return proc->pid;
   } catch (...) {
     destroy(*c);
@@ -312,6 +327,11 @@ void Runtime::start(const std::string& id) {
   Launched l = std::move(*c->init->pending);
   c->init->pending.reset();
   l.start();
+  try {
+    run_hooks(reaper_, c->spec.hooks.poststart, hook_state(*c, "running"), "poststart");
+  } catch (const RuntimeError& e) {
+    warn(e.what());  // the spec: log, carry on
+  }
 }
 
 pid_t Runtime::exec(const std::string& id, const std::string& exec_id, const std::string& process_json) {
@@ -529,7 +549,15 @@ void Runtime::destroy(Container& c) {
     reaper_.wait_for(p, 10000);  // SIGKILL cannot be ignored; this only guards against a stuck D state
     reaper_.forget(p);
   }
+  bool was_created = c.init && c.init->pid > 0;
   if (c.init) c.init->pending.reset();
+  if (was_created) {
+    try {
+      run_hooks(reaper_, c.spec.hooks.poststop, hook_state(c, "stopped"), "poststop");
+    } catch (const RuntimeError& e) {
+      warn(e.what());
+    }
+  }
   if (c.cgroup) c.cgroup->remove();
   unmount_all(c.agent_mounts);
   if (!c.state_dir.empty()) {

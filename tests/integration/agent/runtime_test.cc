@@ -249,3 +249,40 @@ TEST_F(AgentRuntimeTest, CgroupLimitsAreInEffect) {
 
 }  // namespace
 }  // namespace hull::runtime
+
+namespace hull::runtime {
+namespace {
+
+TEST_F(AgentRuntimeTest, HooksRunAtEachPhaseWithTheState) {
+  std::string d = dir_.path();
+  auto hook = [](const std::string& cmd) { return json{{"path", "/bin/sh"}, {"args", {"sh", "-c", cmd}}}; };
+  json spec = default_spec({"true"});
+  spec["root"]["readonly"] = false;
+  spec["hooks"] = {{"createRuntime", {hook("cat > " + d + "/createRuntime.json")}},
+                   {"createContainer", {hook("cat > " + d + "/createContainer.json")}},
+                   {"startContainer", {hook("cat > /tmp/startContainer.json")}},
+                   {"poststart", {hook("cat > " + d + "/poststart.json")}},
+                   {"poststop", {hook("cat > " + d + "/poststop.json")}}};
+  run("hooked", spec);
+  for (const char* phase : {"createRuntime", "createContainer", "poststart", "poststop"}) {
+    auto text = try_read_file(d + "/" + phase + ".json");
+    ASSERT_TRUE(text) << phase << " did not run";
+    json state = json::parse(*text);
+    EXPECT_EQ(state["id"], "hooked") << phase;
+  }
+  EXPECT_EQ(json::parse(read_file(d + "/poststop.json"))["status"], "stopped");
+  EXPECT_EQ(json::parse(read_file(rootfs_ + "/tmp/startContainer.json"))["status"], "created");
+
+  spec["hooks"] = {{"createRuntime", {hook("exit 3")}}};
+  try {
+    rt_->create("badhook", spec.dump(), RootfsSource{rootfs_, {}});
+    FAIL() << "a failing createRuntime hook must fail the create";
+  } catch (const RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find("hooks.createRuntime[0] (/bin/sh): exited with status 3"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(rt_->ids().empty());
+}
+
+}  // namespace
+}  // namespace hull::runtime
