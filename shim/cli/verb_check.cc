@@ -20,11 +20,12 @@ struct CheckOptions {
 
 Verb AddCheckVerb(CLI::App& app) {
   auto options = std::make_shared<CheckOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "check",
-      "Tell whether this host can run hull's microVMs directly: /dev/kvm present, accessible, API 12, the "
-      "KVM capabilities hull uses, real hardware virtualization (not kvm_pvm emulation), plus vsock and tap "
-      "for networking. Exit status 0: KVM usable; 1: not (each FAIL line says what to do); 2: bad usage.");
+  CLI::App* cmd = app.add_subcommand("check", "Tell whether this host can run microVMs (is /dev/kvm usable; if not, why)");
+  cmd->footer(
+      "Checks: /dev/kvm present, opens read-write, API 12, the KVM capabilities hull uses, a VM can be created "
+      "(with a vGICv3 on arm64), real hardware virtualization (a timed ring-0 loop in a probe VM; kvm_pvm's "
+      "emulation fails), plus vsock and tap for networking (optional).\n"
+      "Exit status: 0 KVM usable; 1 not (each FAIL line says what to do, usually tools/nested-run); 2 bad usage.");
   auto* json = cmd->add_flag("--json", options->json, "print the result as JSON");
   cmd->add_flag("--quiet,-q", options->quiet, "print nothing; only the exit status tells")->excludes(json);
   cmd->add_option("--device", options->gather.kvm_path, "the KVM device to check")
