@@ -70,6 +70,28 @@ void copy_tree(int src, int dst, const char* skip_name) {
   ::closedir(d);
 }
 
+// Empties the directory `dir` (the old initramfs, as switch_root does) so its
+// pages go back to the guest. Does not cross into other filesystems.
+void remove_tree(int dir, const char* skip_name, dev_t dev) {
+  UniqueFd dup(::dup(dir));
+  DIR* d = ::fdopendir(dup.release());
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || (skip_name && name == skip_name)) continue;
+    struct stat st {};
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev) continue;
+    if (S_ISDIR(st.st_mode)) {
+      UniqueFd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+      if (sub) remove_tree(sub.get(), nullptr, dev);
+      ::unlinkat(dir, name.c_str(), AT_REMOVEDIR);
+    } else {
+      ::unlinkat(dir, name.c_str(), 0);
+    }
+  }
+  ::closedir(d);
+}
+
 void mount_or_warn(const char* src, const char* dst, const char* type, unsigned long flags, const char* data) {
   ::mkdir(dst, 0755);
   if (::mount(src, dst, type, flags, data) != 0 && errno != EBUSY)
@@ -125,6 +147,8 @@ void init_guest() {
     UniqueFd from(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     UniqueFd to(::open(newroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     copy_tree(from.get(), to.get(), ".hull-root");
+    struct stat root_st {};
+    if (::fstat(from.get(), &root_st) == 0) remove_tree(from.get(), ".hull-root", root_st.st_dev);
     if (::chdir(newroot) != 0 || ::mount(newroot, "/", nullptr, MS_MOVE, nullptr) != 0 || ::chroot(".") != 0 ||
         ::chdir("/") != 0)
       throw std::runtime_error(errno_text("moving the root onto the tmpfs"));
