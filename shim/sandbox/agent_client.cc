@@ -23,9 +23,8 @@ std::unique_ptr<grpc::ClientContext> AgentClient::Context(bool unbounded) const 
 
 void AgentClient::Check(const grpc::Status& status, const char* call) const {
   if (status.ok()) return;
-  throw SandboxError(std::string("agent ") + call + " failed (" +
-                     std::to_string(static_cast<int>(status.error_code())) +
-                     "): " + status.error_message());
+  throw SandboxError(std::string("agent ") + call + ": " + status.error_message(),
+                     static_cast<int>(status.error_code()));
 }
 
 agentpb::HealthResponse AgentClient::Health() {

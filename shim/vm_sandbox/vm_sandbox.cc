@@ -1,0 +1,463 @@
+#include "vm_sandbox/vm_sandbox.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "sandbox/rootfs_image.h"
+#include "sandbox/sandbox_error.h"
+#include "vm_sandbox/rootfs_mounts.h"
+
+namespace hull::vm_sandbox {
+namespace fs = std::filesystem;
+namespace v2 = task::v2;
+using ttrpc::Code;
+using ttrpc::TtrpcError;
+
+namespace {
+
+constexpr uint32_t kAgentPort = 1024;
+
+// Runs `f`, turning sandbox failures into the status containerd expects.
+template <typename F>
+auto Translate(const char* what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const shim::SandboxError& e) {
+    const int code = e.code();
+    throw TtrpcError(code > 0 && code <= 16 ? static_cast<Code>(code) : Code::kUnknown,
+                     std::string(what) + ": " + e.what());
+  }
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+::containerd::v1::types::Status ToStatus(int phase) {
+  switch (phase) {
+    case 0: return ::containerd::v1::types::CREATED;
+    case 1: return ::containerd::v1::types::RUNNING;
+    case 2: return ::containerd::v1::types::PAUSED;
+    default: return ::containerd::v1::types::STOPPED;
+  }
+}
+
+}  // namespace
+
+VmSandbox::VmSandbox(VmSandboxOptions options) : options_(std::move(options)) {}
+
+VmSandbox::~VmSandbox() { Shutdown(); }
+
+void VmSandbox::SetEventSink(task::SandboxEventSink* sink) {
+  std::lock_guard lock(mu_);
+  sink_ = sink;
+}
+
+size_t VmSandbox::ContainerCount() const {
+  std::lock_guard lock(mu_);
+  return containers_.size();
+}
+
+uint32_t VmSandbox::HostPid() const {
+  // containerd shows a task's pid and may signal it: give the VMM's, the
+  // host process that holds the container (as Kata gives its hypervisor's).
+  return vm_ ? static_cast<uint32_t>(vm_->process().pid()) : 0;
+}
+
+VmSandbox::Container& VmSandbox::FindContainer(const std::string& id) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) throw TtrpcError(Code::kNotFound, "container " + id + " not found");
+  return *it->second;
+}
+
+VmSandbox::Process& VmSandbox::FindProcess(const std::string& id, const std::string& exec_id) {
+  Container& c = FindContainer(id);
+  if (exec_id.empty()) return c.init;
+  auto it = c.execs.find(exec_id);
+  if (it == c.execs.end()) {
+    throw TtrpcError(Code::kNotFound, "exec " + exec_id + " not found in container " + id);
+  }
+  return *it->second;
+}
+
+void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& config_json) {
+  fs::create_directories(options_.state_dir);
+  const fs::path image = options_.state_dir / "rootfs.erofs";
+  if (request.rootfs_size() > 0) {
+    std::vector<RootfsMount> mounts;
+    for (const auto& m : request.rootfs()) {
+      mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
+    }
+    MountedRootfs mounted(mounts, fs::path(request.bundle()) / "rootfs");
+    shim::BuildErofsImage(mounted.target(), image);
+  } else {
+    nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
+    std::string root = config.is_object() ? config.value("/root/path"_json_pointer, std::string("rootfs"))
+                                          : std::string("rootfs");
+    fs::path rootfs = fs::path(root).is_absolute() ? fs::path(root) : fs::path(request.bundle()) / root;
+    shim::BuildErofsImage(rootfs, image);
+  }
+
+  shim::MicroVmSpec spec;
+  spec.id = request.id();
+  spec.state_dir = options_.state_dir;
+  spec.runtime = options_.runtime;
+  spec.vcpus = options_.vcpus;
+  spec.mem_mib = options_.mem_mib;
+  spec.drives.push_back({"rootfs", image, /*read_only=*/true});
+  // The shim's threads come and go; a per-thread parent-death signal would
+  // kill the VM with the wrong thread. The shim stops the VM itself.
+  spec.die_with_parent = false;
+  vm_ = std::make_unique<shim::MicroVm>(spec);
+  agent_ = std::make_unique<shim::AgentClient>(
+      vm_->DialGuest(kAgentPort, std::chrono::steady_clock::now() + options_.agent_timeout));
+  agent_->Health();
+  shim::agentpb::CreateSandboxRequest sandbox;
+  sandbox.set_sandbox_id(request.id());
+  agent_->CreateSandbox(sandbox);
+}
+
+v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
+  std::lock_guard lock(mu_);
+  if (containers_.count(request.id()) != 0) {
+    throw TtrpcError(Code::kAlreadyExists, "container " + request.id() + " already exists");
+  }
+  if (!request.checkpoint().empty()) {
+    throw TtrpcError(Code::kUnimplemented, "hull cannot restore from a checkpoint");
+  }
+  if (vm_) {
+    throw TtrpcError(Code::kFailedPrecondition,
+                     "this microVM already runs container(s); a second container in one sandbox "
+                     "needs rootfs hot-plug, which hull does not have yet");
+  }
+  const std::string config_json = ReadFile(fs::path(request.bundle()) / "config.json");
+  if (config_json.empty()) {
+    throw TtrpcError(Code::kInvalidArgument, "no readable config.json in bundle " + request.bundle());
+  }
+  auto container = std::make_unique<Container>();
+  container->id = request.id();
+  container->bundle = request.bundle();
+  container->init.stdio = {request.stdin(), request.stdout(), request.stderr(), request.terminal()};
+  Translate("create", [&] {
+    try {
+      BootVm(request, config_json);
+      shim::agentpb::CreateContainerRequest create;
+      create.set_container_id(request.id());
+      create.set_oci_config_json(config_json);
+      auto* block = create.mutable_rootfs()->mutable_block();
+      block->set_device("/dev/vda");
+      block->set_fstype("erofs");
+      block->set_writable_overlay(true);
+      container->init.guest_pid = agent_->CreateContainer(create);
+    } catch (...) {
+      StopVmLocked();  // nothing half-made stays behind
+      throw;
+    }
+  });
+  container->init.io = std::make_unique<ProcessStdio>(*agent_, request.id(), "", container->init.stdio);
+  container->init.io->Start();
+  v2::CreateTaskResponse response;
+  response.set_pid(HostPid());
+  containers_.emplace(request.id(), std::move(container));
+  return response;
+}
+
+void VmSandbox::StartWaiter(const std::string& container_id, Process& process) {
+  process.waiter = std::thread([this, container_id, &process] {
+    uint32_t status = 255;
+    try {
+      status = static_cast<uint32_t>(agent_->WaitProcess(container_id, process.exec_id).exit_status());
+    } catch (const shim::SandboxError&) {
+      // The VM went away under the process: report it as killed.
+      status = 128 + 9;
+    }
+    if (process.io) process.io->WaitForOutput();  // all output delivered before the exit event
+    task::SandboxEventSink* sink = nullptr;
+    google::protobuf::Timestamp exited_at = google::protobuf::util::TimeUtil::GetCurrentTime();
+    uint32_t pid = 0;
+    {
+      std::lock_guard lock(mu_);
+      process.exit_status = status;
+      process.exited_at = exited_at;
+      process.phase = Phase::kStopped;
+      sink = sink_;
+      pid = HostPid();
+    }
+    exited_.notify_all();
+    if (sink) sink->ProcessExited(container_id, process.exec_id, pid, status, exited_at);
+  });
+}
+
+v2::StartResponse VmSandbox::Start(const v2::StartRequest& request) {
+  std::lock_guard lock(mu_);
+  Process& process = FindProcess(request.id(), request.exec_id());
+  if (process.phase != Phase::kCreated) {
+    throw TtrpcError(Code::kFailedPrecondition, "process already started");
+  }
+  Translate("start", [&] {
+    if (process.exec_id.empty()) {
+      agent_->StartContainer(request.id());
+    } else {
+      shim::agentpb::ExecProcessRequest exec;
+      exec.set_container_id(request.id());
+      exec.set_exec_id(process.exec_id);
+      exec.set_oci_process_json(process.process_json);
+      shim::agentpb::ExecProcessResponse response;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      grpc::Status status = agent_->stub().ExecProcess(&ctx, exec, &response);
+      if (!status.ok()) {
+        throw shim::SandboxError("agent ExecProcess: " + status.error_message(),
+                                 static_cast<int>(status.error_code()));
+      }
+      process.guest_pid = response.pid();
+      process.io = std::make_unique<ProcessStdio>(*agent_, request.id(), process.exec_id, process.stdio);
+      process.io->Start();
+    }
+  });
+  process.phase = Phase::kRunning;
+  StartWaiter(request.id(), process);
+  v2::StartResponse response;
+  response.set_pid(HostPid());
+  return response;
+}
+
+v2::DeleteResponse VmSandbox::Delete(const v2::DeleteRequest& request) {
+  std::unique_lock lock(mu_);
+  Container& container = FindContainer(request.id());
+  Process& process = FindProcess(request.id(), request.exec_id());
+  if (process.phase == Phase::kRunning || process.phase == Phase::kPaused) {
+    throw TtrpcError(Code::kFailedPrecondition,
+                     "cannot delete a running process: kill it and wait for it first");
+  }
+  v2::DeleteResponse response;
+  response.set_pid(HostPid());
+  response.set_exit_status(process.exit_status);
+  *response.mutable_exited_at() = process.exited_at;
+
+  std::vector<std::thread> waiters;
+  std::vector<std::unique_ptr<ProcessStdio>> ios;
+  auto take = [&](Process& p) {
+    if (p.waiter.joinable()) waiters.push_back(std::move(p.waiter));
+    if (p.io) ios.push_back(std::move(p.io));
+  };
+  if (!request.exec_id().empty()) {
+    take(process);
+    auto owned = std::move(container.execs[request.exec_id()]);
+    container.execs.erase(request.exec_id());
+    lock.unlock();
+    for (auto& t : waiters) t.join();
+    return response;
+  }
+  try {
+    agent_->RemoveContainer(request.id());
+  } catch (const shim::SandboxError&) {
+    // The VM is stopped below when this was its last container, which removes it anyway.
+  }
+  take(container.init);
+  for (auto& [id, exec] : container.execs) take(*exec);
+  auto owned = std::move(containers_[request.id()]);
+  containers_.erase(request.id());
+  lock.unlock();
+  for (auto& t : waiters) t.join();
+  ios.clear();
+  lock.lock();
+  if (containers_.empty()) StopVmLocked();
+  return response;
+}
+
+v2::StateResponse VmSandbox::State(const v2::StateRequest& request) {
+  std::lock_guard lock(mu_);
+  Container& container = FindContainer(request.id());
+  Process& process = FindProcess(request.id(), request.exec_id());
+  v2::StateResponse response;
+  response.set_id(request.id());
+  response.set_bundle(container.bundle);
+  response.set_pid(HostPid());
+  response.set_status(ToStatus(static_cast<int>(process.phase)));
+  response.set_stdin(process.stdio.stdin_path);
+  response.set_stdout(process.stdio.stdout_path);
+  response.set_stderr(process.stdio.stderr_path);
+  response.set_terminal(process.stdio.terminal);
+  response.set_exit_status(process.exit_status);
+  *response.mutable_exited_at() = process.exited_at;
+  response.set_exec_id(request.exec_id());
+  return response;
+}
+
+v2::PidsResponse VmSandbox::Pids(const v2::PidsRequest& request) {
+  std::lock_guard lock(mu_);
+  FindContainer(request.id());
+  return Translate("pids", [&] {
+    shim::agentpb::ContainerRequest req;
+    req.set_container_id(request.id());
+    shim::agentpb::ListProcessesResponse list;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Status status = agent_->stub().ListProcesses(&ctx, req, &list);
+    if (!status.ok()) {
+      throw shim::SandboxError("agent ListProcesses: " + status.error_message(),
+                               static_cast<int>(status.error_code()));
+    }
+    v2::PidsResponse response;
+    for (const auto& p : list.processes()) response.add_processes()->set_pid(p.pid());
+    return response;
+  });
+}
+
+void VmSandbox::Pause(const v2::PauseRequest& request) {
+  std::lock_guard lock(mu_);
+  Process& process = FindProcess(request.id(), "");
+  Translate("pause", [&] {
+    shim::agentpb::ContainerRequest req;
+    req.set_container_id(request.id());
+    shim::agentpb::Empty empty;
+    grpc::ClientContext ctx;
+    grpc::Status status = agent_->stub().PauseContainer(&ctx, req, &empty);
+    if (!status.ok()) throw shim::SandboxError(status.error_message(), static_cast<int>(status.error_code()));
+  });
+  if (process.phase == Phase::kRunning) process.phase = Phase::kPaused;
+}
+
+void VmSandbox::Resume(const v2::ResumeRequest& request) {
+  std::lock_guard lock(mu_);
+  Process& process = FindProcess(request.id(), "");
+  Translate("resume", [&] {
+    shim::agentpb::ContainerRequest req;
+    req.set_container_id(request.id());
+    shim::agentpb::Empty empty;
+    grpc::ClientContext ctx;
+    grpc::Status status = agent_->stub().ResumeContainer(&ctx, req, &empty);
+    if (!status.ok()) throw shim::SandboxError(status.error_message(), static_cast<int>(status.error_code()));
+  });
+  if (process.phase == Phase::kPaused) process.phase = Phase::kRunning;
+}
+
+void VmSandbox::Kill(const v2::KillRequest& request) {
+  std::lock_guard lock(mu_);
+  Process& process = FindProcess(request.id(), request.exec_id());
+  if (process.phase == Phase::kStopped) {
+    throw TtrpcError(Code::kNotFound, "process already finished");
+  }
+  Translate("kill", [&] {
+    agent_->SignalProcess(request.id(), request.exec_id(), static_cast<int>(request.signal()),
+                          request.all());
+  });
+}
+
+void VmSandbox::Exec(const v2::ExecProcessRequest& request) {
+  std::lock_guard lock(mu_);
+  Container& container = FindContainer(request.id());
+  if (container.execs.count(request.exec_id()) != 0) {
+    throw TtrpcError(Code::kAlreadyExists, "exec " + request.exec_id() + " already exists");
+  }
+  if (container.init.phase != Phase::kRunning) {
+    throw TtrpcError(Code::kFailedPrecondition,
+                     "container " + request.id() + " is not running: start it before exec");
+  }
+  auto exec = std::make_unique<Process>();
+  exec->exec_id = request.exec_id();
+  // containerd marshals the OCI process with typeurl, whose value is its JSON.
+  exec->process_json = request.spec().value();
+  exec->stdio = {request.stdin(), request.stdout(), request.stderr(), request.terminal()};
+  container.execs.emplace(request.exec_id(), std::move(exec));
+}
+
+void VmSandbox::ResizePty(const v2::ResizePtyRequest& request) {
+  std::lock_guard lock(mu_);
+  FindProcess(request.id(), request.exec_id());
+  Translate("resize pty", [&] {
+    shim::agentpb::TtyWinResizeRequest req;
+    req.set_container_id(request.id());
+    req.set_exec_id(request.exec_id());
+    req.set_rows(request.height());
+    req.set_columns(request.width());
+    shim::agentpb::Empty empty;
+    grpc::ClientContext ctx;
+    grpc::Status status = agent_->stub().TtyWinResize(&ctx, req, &empty);
+    if (!status.ok()) throw shim::SandboxError(status.error_message(), static_cast<int>(status.error_code()));
+  });
+}
+
+void VmSandbox::CloseIO(const v2::CloseIORequest& request) {
+  ProcessStdio* io = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    io = FindProcess(request.id(), request.exec_id()).io.get();
+  }
+  if (request.stdin() && io) io->CloseStdin();
+}
+
+void VmSandbox::Update(const v2::UpdateTaskRequest& request) {
+  std::lock_guard lock(mu_);
+  FindContainer(request.id());
+  Translate("update", [&] {
+    shim::agentpb::UpdateContainerRequest req;
+    req.set_container_id(request.id());
+    req.set_oci_resources_json(request.resources().value());  // typeurl JSON of LinuxResources
+    shim::agentpb::Empty empty;
+    grpc::ClientContext ctx;
+    grpc::Status status = agent_->stub().UpdateContainer(&ctx, req, &empty);
+    if (!status.ok()) throw shim::SandboxError(status.error_message(), static_cast<int>(status.error_code()));
+  });
+}
+
+v2::WaitResponse VmSandbox::Wait(const v2::WaitRequest& request, const ttrpc::CallContext& call) {
+  std::unique_lock lock(mu_);
+  Process* process = &FindProcess(request.id(), request.exec_id());
+  while (process->phase != Phase::kStopped) {
+    if (call.Cancelled()) throw TtrpcError(Code::kCancelled, "wait cancelled");
+    exited_.wait_for(lock, std::chrono::milliseconds(200));
+    process = &FindProcess(request.id(), request.exec_id());  // it may have been deleted
+  }
+  v2::WaitResponse response;
+  response.set_exit_status(process->exit_status);
+  *response.mutable_exited_at() = process->exited_at;
+  return response;
+}
+
+v2::StatsResponse VmSandbox::Stats(const v2::StatsRequest& request) {
+  std::lock_guard lock(mu_);
+  FindContainer(request.id());
+  throw TtrpcError(Code::kUnimplemented,
+                   "task metrics are not reported by hull yet (the agent has them; containerd's "
+                   "cgroups v2 Metrics encoding is still to be wired)");
+}
+
+void VmSandbox::StopVmLocked() {
+  if (agent_) {
+    try {
+      agent_->DestroySandbox(/*shutdown_vm=*/true);
+    } catch (const shim::SandboxError&) {
+    }
+  }
+  if (vm_) vm_->WaitForShutdown(std::chrono::seconds(10));
+  agent_.reset();
+  vm_.reset();
+  std::error_code ec;
+  fs::remove_all(options_.state_dir, ec);
+}
+
+void VmSandbox::Shutdown() {
+  std::vector<std::thread> waiters;
+  std::vector<std::unique_ptr<Container>> containers;
+  {
+    std::lock_guard lock(mu_);
+    StopVmLocked();  // ends every process: their waiters see the VM go
+    for (auto& [id, c] : containers_) {
+      if (c->init.waiter.joinable()) waiters.push_back(std::move(c->init.waiter));
+      for (auto& [eid, e] : c->execs) {
+        if (e->waiter.joinable()) waiters.push_back(std::move(e->waiter));
+      }
+      containers.push_back(std::move(c));
+    }
+    containers_.clear();
+  }
+  for (auto& t : waiters) t.join();
+}
+
+}  // namespace hull::vm_sandbox

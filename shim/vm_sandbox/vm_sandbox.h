@@ -1,0 +1,91 @@
+// The Task service's sandbox backed by a real microVM: the first container's
+// Create boots hull-vmm with its rootfs as a read-only erofs disk, dials the
+// agent over hybrid vsock, and from then on every task call is an agent call.
+// The last Delete (or Shutdown) stops the VM and removes the state directory.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "sandbox/agent_client.h"
+#include "sandbox/microvm.h"
+#include "task/sandbox.h"
+#include "vm_sandbox/process_stdio.h"
+
+namespace hull::vm_sandbox {
+
+struct VmSandboxOptions {
+  std::filesystem::path state_dir;  // this sandbox's own directory (created, then removed)
+  shim::RuntimePaths runtime;
+  unsigned vcpus = 1;
+  unsigned mem_mib = 256;
+  std::chrono::seconds agent_timeout{60};
+};
+
+class VmSandbox final : public task::Sandbox {
+ public:
+  explicit VmSandbox(VmSandboxOptions options);
+  ~VmSandbox() override;
+
+  void SetEventSink(task::SandboxEventSink* sink) override;
+  task::v2::StateResponse State(const task::v2::StateRequest& request) override;
+  task::v2::CreateTaskResponse Create(const task::v2::CreateTaskRequest& request) override;
+  task::v2::StartResponse Start(const task::v2::StartRequest& request) override;
+  task::v2::DeleteResponse Delete(const task::v2::DeleteRequest& request) override;
+  task::v2::PidsResponse Pids(const task::v2::PidsRequest& request) override;
+  void Pause(const task::v2::PauseRequest& request) override;
+  void Resume(const task::v2::ResumeRequest& request) override;
+  void Kill(const task::v2::KillRequest& request) override;
+  void Exec(const task::v2::ExecProcessRequest& request) override;
+  void ResizePty(const task::v2::ResizePtyRequest& request) override;
+  void CloseIO(const task::v2::CloseIORequest& request) override;
+  void Update(const task::v2::UpdateTaskRequest& request) override;
+  task::v2::WaitResponse Wait(const task::v2::WaitRequest& request,
+                              const ttrpc::CallContext& call) override;
+  task::v2::StatsResponse Stats(const task::v2::StatsRequest& request) override;
+  size_t ContainerCount() const override;
+  void Shutdown() override;
+
+ private:
+  enum class Phase { kCreated, kRunning, kPaused, kStopped };
+  struct Process {
+    std::string exec_id;               // empty: the container's init
+    std::string process_json;          // exec only: the OCI process, sent at Start
+    StdioPaths stdio;
+    Phase phase = Phase::kCreated;
+    uint32_t guest_pid = 0;
+    uint32_t exit_status = 0;
+    google::protobuf::Timestamp exited_at;
+    std::unique_ptr<ProcessStdio> io;
+    std::thread waiter;                // WaitProcess, then the exit event
+  };
+  struct Container {
+    std::string id;
+    std::string bundle;
+    Process init;
+    std::map<std::string, std::unique_ptr<Process>> execs;
+  };
+
+  Container& FindContainer(const std::string& id);
+  Process& FindProcess(const std::string& id, const std::string& exec_id);
+  void BootVm(const task::v2::CreateTaskRequest& request, const std::string& config_json);
+  void StartWaiter(const std::string& container_id, Process& process);
+  void StopVmLocked();
+  uint32_t HostPid() const;
+
+  VmSandboxOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable exited_;
+  task::SandboxEventSink* sink_ = nullptr;
+  std::unique_ptr<shim::MicroVm> vm_;
+  std::unique_ptr<shim::AgentClient> agent_;
+  std::map<std::string, std::unique_ptr<Container>> containers_;
+};
+
+}  // namespace hull::vm_sandbox
