@@ -6,6 +6,10 @@
 // The boot marker is the byte 123 written to a fixed MMIO address
 // (DESIGN.md, "Interfaces"); userspace reaches MMIO through /dev/mem
 // (CONFIG_DEVMEM), as Firecracker's test init does.
+//
+// With "hull.dump_kmsg" on the kernel command line it prints the kernel log
+// before rebooting, so boot-time measurements can read initcall_debug timings
+// without paying for a slow serial console during the boot itself.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -54,6 +58,39 @@ static int write_boot_marker(void) {
   return 0;
 }
 
+static int cmdline_has(const char *word) {
+  char line[4096];
+  FILE *f = fopen("/proc/cmdline", "re");
+  if (f == NULL) return 0;
+  size_t n = fread(line, 1, sizeof line - 1, f);
+  fclose(f);
+  line[n] = '\0';
+  size_t len = strlen(word);
+  for (char *p = strtok(line, " \n"); p != NULL; p = strtok(NULL, " \n"))
+    if (strncmp(p, word, len) == 0 && p[len] == '\0') return 1;
+  return 0;
+}
+
+// Copies the kernel log (/dev/kmsg records, "level,seq,usecs,flags;text") to
+// stdout, stopping when the buffer is drained.
+static void dump_kmsg(void) {
+  int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    fprintf(stderr, "hull-guest: open /dev/kmsg: %s\n", strerror(errno));
+    return;
+  }
+  char record[8192];
+  for (;;) {
+    ssize_t n = read(fd, record, sizeof record - 1);
+    if (n < 0 && errno == EPIPE) continue;  // overwritten records: skip ahead
+    if (n <= 0) break;
+    record[n] = '\0';
+    printf("kmsg: %s", record);
+  }
+  close(fd);
+  fflush(stdout);
+}
+
 int main(void) {
   mount_api_fs("devtmpfs", "/dev", "devtmpfs");
   mount_api_fs("proc", "/proc", "proc");
@@ -65,6 +102,7 @@ int main(void) {
   printf("hull-guest: init reached (stand-in init, %ld.%03ld s after kernel start)\n",
          (long)since_boot.tv_sec, since_boot.tv_nsec / 1000000L);
   fflush(stdout);
+  if (cmdline_has("hull.dump_kmsg")) dump_kmsg();
 
   reboot(RB_AUTOBOOT);
   // Only reached when reboot failed; PID 1 exiting panics the kernel, and
