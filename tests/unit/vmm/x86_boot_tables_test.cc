@@ -92,14 +92,16 @@ TEST(X86Cpuid, SetsApicIdsAndHypervisorBit) {
   supported[1].function = 0xb;
   supported[2].function = 0xa;
   supported[2].eax = 0x12345;
-  const auto out = FilterCpuid(supported, 3, 4);
+  const auto out = FilterCpuid(supported, {3, 4, true});
   EXPECT_EQ(out[0].ebx >> 24, 3u);
   EXPECT_EQ((out[0].ebx >> 16) & 0xff, 4u);
   EXPECT_TRUE(out[0].ecx & (1u << 31));
+  EXPECT_TRUE(out[0].ecx & (1u << 24)) << "TSC deadline timer";
   EXPECT_TRUE(out[0].edx & (1u << 28));
   EXPECT_EQ(out[1].edx, 3u);
   EXPECT_EQ(out[2].eax, 0u) << "no PMU";
-  EXPECT_FALSE(FilterCpuid(supported, 0, 1)[0].edx & (1u << 28));
+  EXPECT_FALSE(FilterCpuid(supported, {0, 1, false})[0].edx & (1u << 28));
+  EXPECT_FALSE(FilterCpuid(supported, {0, 1, false})[0].ecx & (1u << 24));
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ namespace hull::vmm::x86 {
 
 using arch::BootError;
 
-X86Arch::X86Arch(std::vector<kvm_cpuid_entry2> supported_cpuid) : supported_cpuid_(std::move(supported_cpuid)) {}
+X86Arch::X86Arch(std::vector<kvm_cpuid_entry2> supported_cpuid, bool tsc_deadline)
+    : supported_cpuid_(std::move(supported_cpuid)), tsc_deadline_(tsc_deadline) {}
 
 arch::DeviceLayout X86Arch::Layout() const {
   arch::DeviceLayout layout;
@@ -119,13 +120,13 @@ void X86Arch::LoadKernel(const GuestMemory& memory, const arch::BootSource& boot
 }
 
 void X86Arch::SetupVcpu(kvm::Vcpu& vcpu, uint32_t vcpu_count) {
-  SetupBootVcpu(vcpu, FilterCpuid(supported_cpuid_, vcpu.index(), vcpu_count), entry_);
+  SetupBootVcpu(vcpu, FilterCpuid(supported_cpuid_, {vcpu.index(), vcpu_count, tsc_deadline_}), entry_);
 }
 
 }  // namespace hull::vmm::x86
 
 namespace hull::vmm::arch {
 std::unique_ptr<Arch> CreateHostArch(const kvm::KvmSystem& kvm) {
-  return std::make_unique<x86::X86Arch>(kvm.SupportedCpuid());
+  return std::make_unique<x86::X86Arch>(kvm.SupportedCpuid(), kvm.CheckExtension(KVM_CAP_TSC_DEADLINE_TIMER) > 0);
 }
 }  // namespace hull::vmm::arch

@@ -17,8 +17,9 @@ namespace hull::vmm::x86 {
 
 class X86Arch : public arch::Arch {
  public:
-  // `supported_cpuid`: KVM_GET_SUPPORTED_CPUID of the host.
-  explicit X86Arch(std::vector<kvm_cpuid_entry2> supported_cpuid);
+  // `supported_cpuid`: KVM_GET_SUPPORTED_CPUID of the host; `tsc_deadline`:
+  // KVM_CAP_TSC_DEADLINE_TIMER.
+  X86Arch(std::vector<kvm_cpuid_entry2> supported_cpuid, bool tsc_deadline);
 
   std::string name() const override { return "x86_64"; }
   arch::DeviceLayout Layout() const override;
@@ -36,6 +37,7 @@ class X86Arch : public arch::Arch {
 
  private:
   std::vector<kvm_cpuid_entry2> supported_cpuid_;
+  bool tsc_deadline_;
   std::shared_ptr<devices::Serial> serial_;
   std::shared_ptr<devices::I8042> i8042_;
   std::string device_cmdline_;
