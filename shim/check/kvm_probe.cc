@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -12,10 +11,6 @@
 #include "check/unique_fd.h"
 
 namespace hull::check {
-
-Mapping::~Mapping() {
-  if (addr_ != nullptr && addr_ != MAP_FAILED) ::munmap(addr_, size_);
-}
 
 KvmFacts ProbeKvm(const std::string& path, bool run_ring0_probe) {
   KvmFacts facts;

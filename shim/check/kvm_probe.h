@@ -22,7 +22,7 @@ struct Capability {
   int number;
 };
 std::vector<Capability> RequiredCapabilities();
-// Empty string when the VM-level checks pass (arm64: vGICv3), else why not; sets vgic_v3.
+// Checks what a VM must offer beyond the capabilities (arm64: a vGICv3) and records it in facts.
 void ProbeVmFeatures(int vm_fd, KvmFacts& facts);
 Ring0Probe RunRing0Probe(int kvm_fd);
 

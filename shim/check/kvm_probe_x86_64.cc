@@ -10,6 +10,7 @@
 
 #include "check/kvm_probe.h"
 #include "check/ring0_timing.h"
+#include "check/mapping.h"
 #include "check/unique_fd.h"
 
 namespace hull::check {

@@ -34,24 +34,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-// An anonymous or file mapping, unmapped once.
-class Mapping {
- public:
-  Mapping() = default;
-  Mapping(void* addr, size_t size) : addr_(addr), size_(size) {}
-  Mapping(Mapping&& other) noexcept
-      : addr_(std::exchange(other.addr_, nullptr)), size_(std::exchange(other.size_, 0)) {}
-  Mapping& operator=(Mapping&&) = delete;
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  ~Mapping();
-
-  void* get() const { return addr_; }
-  bool valid() const { return addr_ != nullptr; }
-
- private:
-  void* addr_ = nullptr;
-  size_t size_ = 0;
-};
-
 }  // namespace hull::check
