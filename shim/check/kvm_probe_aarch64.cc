@@ -3,7 +3,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -20,8 +19,6 @@ namespace {
 constexpr uint64_t kMemBase = 0x80000000;
 constexpr uint64_t kMemSize = 0x10000;
 constexpr uint64_t kMmioExit = 0x09000000;  // unbacked: the store exits with KVM_EXIT_MMIO
-constexpr unsigned kShortLoop = 1000;
-constexpr unsigned kLongLoop = 21000;
 constexpr unsigned kHostLoop = 4000000;
 
 // movz x0,#lo; movk x0,#hi,lsl 16; 1: subs x0,x0,#1; b.ne 1b; movz x1,#0x0900,lsl 16; str w0,[x1]; b .
@@ -32,6 +29,11 @@ void WriteLoop(uint8_t* code, uint32_t iterations) {
 }
 
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+double Fail(Ring0Probe& probe, const char* what) {
+  probe.error = Errno(what);
+  return -1;
+}
 
 uint64_t CoreRegId(size_t offset) {
   return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offset / sizeof(uint32_t));
@@ -72,27 +74,27 @@ Ring0Probe RunRing0Probe(int kvm_fd) {
   if (run_size <= 0) return {Errno("KVM_GET_VCPU_MMAP_SIZE"), 0, 0};
 
   // One vCPU per timed run: an MMIO exit leaves the vCPU mid-instruction, so each run starts fresh.
-  double elapsed[2] = {0, 0};
-  const unsigned iterations[2] = {kShortLoop, kLongLoop};
-  for (int i = 0; i < 2; ++i) {
-    const uint64_t entry = kMemBase + 0x100 * i;
-    WriteLoop(static_cast<uint8_t*>(mem.get()) + (entry - kMemBase), iterations[i]);
-    UniqueFd vcpu(::ioctl(vm.get(), KVM_CREATE_VCPU, i));
-    if (!vcpu.valid()) return {Errno("KVM_CREATE_VCPU"), 0, 0};
-    if (::ioctl(vcpu.get(), KVM_ARM_VCPU_INIT, &init) < 0) return {Errno("KVM_ARM_VCPU_INIT"), 0, 0};
+  int next_vcpu_id = 0;
+  const double guest_ns = GuestNsPerIteration([&](unsigned iterations) -> double {
+    WriteLoop(static_cast<uint8_t*>(mem.get()), iterations);
+    UniqueFd vcpu(::ioctl(vm.get(), KVM_CREATE_VCPU, next_vcpu_id++));
+    if (!vcpu.valid()) return Fail(probe, "KVM_CREATE_VCPU");
+    if (::ioctl(vcpu.get(), KVM_ARM_VCPU_INIT, &init) < 0) return Fail(probe, "KVM_ARM_VCPU_INIT");
+    const uint64_t entry = kMemBase;
     kvm_one_reg pc{CoreRegId(offsetof(kvm_regs, regs.pc)), reinterpret_cast<uint64_t>(&entry)};
-    if (::ioctl(vcpu.get(), KVM_SET_ONE_REG, &pc) < 0) return {Errno("KVM_SET_ONE_REG(pc)"), 0, 0};
+    if (::ioctl(vcpu.get(), KVM_SET_ONE_REG, &pc) < 0) return Fail(probe, "KVM_SET_ONE_REG(pc)");
     Mapping run_map(::mmap(nullptr, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu.get(), 0), run_size);
-    if (run_map.get() == MAP_FAILED) return {Errno("mmap kvm_run"), 0, 0};
+    if (!run_map.valid()) return Fail(probe, "mmap kvm_run");
     const auto* run = static_cast<const kvm_run*>(run_map.get());
-    elapsed[i] = TimedRun(vcpu.get(), run, KVM_EXIT_MMIO, probe.error);
-    if (elapsed[i] < 0) return probe;
-    if (run->mmio.phys_addr != kMmioExit || !run->mmio.is_write) {
+    const double elapsed = TimedRun(vcpu.get(), run, KVM_EXIT_MMIO, probe.error);
+    if (elapsed >= 0 && (run->mmio.phys_addr != kMmioExit || !run->mmio.is_write)) {
       probe.error = "the probe's MMIO exit went to the wrong address";
-      return probe;
+      return -1;
     }
-  }
-  probe.guest_ns_per_iteration = std::max(0.0, (elapsed[1] - elapsed[0]) / (kLongLoop - kShortLoop));
+    return elapsed;
+  });
+  if (guest_ns < 0) return probe;
+  probe.guest_ns_per_iteration = guest_ns;
   probe.host_ns_per_iteration = HostLoopNsPerIteration(kHostLoop);
   return probe;
 }

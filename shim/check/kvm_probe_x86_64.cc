@@ -3,7 +3,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -18,8 +17,6 @@ namespace {
 
 constexpr uint64_t kMemSize = 0x10000;
 constexpr uint64_t kCodeAddr = 0x1000;
-constexpr unsigned kShortLoop = 1000;
-constexpr unsigned kLongLoop = 21000;  // ~50 ms under kvm_pvm, microseconds on hardware
 constexpr unsigned kHostLoop = 4000000;
 
 // mov ecx, imm32; 1: dec ecx; jnz 1b; hlt   (16-bit real mode, 0x66 = 32-bit operand)
@@ -72,19 +69,20 @@ Ring0Probe RunRing0Probe(int kvm_fd) {
   sregs.cs.selector = 0;
   if (::ioctl(vcpu.get(), KVM_SET_SREGS, &sregs) < 0) return {Errno("KVM_SET_SREGS"), 0, 0};
 
-  double elapsed[2] = {0, 0};
-  const unsigned iterations[2] = {kShortLoop, kLongLoop};
   auto* code = static_cast<uint8_t*>(mem.get()) + kCodeAddr;
-  for (int i = 0; i < 2; ++i) {
-    WriteLoop(code, iterations[i]);
+  const double guest_ns = GuestNsPerIteration([&](unsigned iterations) -> double {
+    WriteLoop(code, iterations);
     kvm_regs regs{};
     regs.rip = kCodeAddr;
     regs.rflags = 0x2;
-    if (::ioctl(vcpu.get(), KVM_SET_REGS, &regs) < 0) return {Errno("KVM_SET_REGS"), 0, 0};
-    elapsed[i] = TimedRun(vcpu.get(), run, KVM_EXIT_HLT, probe.error);
-    if (elapsed[i] < 0) return probe;
-  }
-  probe.guest_ns_per_iteration = std::max(0.0, (elapsed[1] - elapsed[0]) / (kLongLoop - kShortLoop));
+    if (::ioctl(vcpu.get(), KVM_SET_REGS, &regs) < 0) {
+      probe.error = Errno("KVM_SET_REGS");
+      return -1;
+    }
+    return TimedRun(vcpu.get(), run, KVM_EXIT_HLT, probe.error);
+  });
+  if (guest_ns < 0) return probe;
+  probe.guest_ns_per_iteration = guest_ns;
   probe.host_ns_per_iteration = HostLoopNsPerIteration(kHostLoop);
   return probe;
 }

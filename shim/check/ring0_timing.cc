@@ -2,6 +2,7 @@
 
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -40,6 +41,20 @@ double TimedRun(int vcpu_fd, const kvm_run* run, unsigned expected_exit, std::st
     return -1;
   }
   return std::chrono::duration<double, std::nano>(end - start).count();
+}
+
+double GuestNsPerIteration(const std::function<double(unsigned)>& run_loop) {
+  constexpr unsigned kShort = 1000;
+  constexpr double kMinSpanNs = 2e6;
+  const double short_ns = run_loop(kShort);
+  if (short_ns < 0) return -1;
+  for (unsigned n = 21000;; n *= 10) {
+    const double long_ns = run_loop(n);
+    if (long_ns < 0) return -1;
+    if (long_ns - short_ns >= kMinSpanNs || n >= 200000000) {
+      return std::max(0.0, (long_ns - short_ns) / (n - kShort));
+    }
+  }
 }
 
 double HostLoopNsPerIteration(unsigned iterations) {
