@@ -22,6 +22,9 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
 
   MemoryRegion::Options options;
   options.hugepages = machine.huge_pages == config::HugePages::k2M;
+  // No device maps guest RAM from another process yet; private memory gets
+  // transparent huge pages. A vhost-user/virtio-fs device will need shareable.
+  options.shareable = false;
   uint32_t slot = 0;
   for (const auto& r : arch_->RamRegions(machine.mem_size_mib << 20)) {
     MemoryRegion region(r.base, r.size, options);

@@ -29,6 +29,10 @@ MemoryRegion::MemoryRegion(GuestAddress guest_base, uint64_t size, Options optio
                       " is not aligned to the page size " + Hex(page));
   }
   if (guest_base + size < guest_base) throw MemoryError("guest memory region wraps around");
+  if (!options.shareable && !options.hugepages) {
+    MapAnonymous();
+    return;
+  }
   unsigned mfd_flags = MFD_CLOEXEC | (options.hugepages ? MFD_HUGETLB : 0u);
   memfd_ = memfd_create("hull-guest-ram", mfd_flags);
   if (memfd_ < 0) throw MemoryError(Errno("memfd_create for guest memory"));
@@ -50,15 +54,34 @@ MemoryRegion::MemoryRegion(GuestAddress guest_base, uint64_t size, Options optio
                                 : "mapping guest memory"));
   }
   host_ = static_cast<uint8_t*>(p);
+  mapped_size_ = size;
+}
+
+void MemoryRegion::MapAnonymous() {
+  // Reserve 2 MiB more and trim, so the region starts on a huge-page boundary
+  // (THP and KVM's 2 MiB mappings need host and guest addresses aligned alike).
+  constexpr uint64_t kHuge = 2u << 20;
+  void* p = mmap(nullptr, size_ + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw MemoryError(Errno("mapping guest memory"));
+  const auto start = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t aligned = (start + kHuge - 1) & ~uintptr_t{kHuge - 1};
+  if (aligned > start) munmap(p, aligned - start);
+  const uintptr_t end = start + size_ + kHuge;
+  if (end > aligned + size_) munmap(reinterpret_cast<void*>(aligned + size_), end - (aligned + size_));
+  host_ = reinterpret_cast<uint8_t*>(aligned);
+  mapped_size_ = size_;
+  // Advice only: without THP the memory still works, in 4 KiB pages.
+  madvise(host_, size_, MADV_HUGEPAGE);
 }
 
 MemoryRegion::~MemoryRegion() {
-  if (host_ != nullptr) munmap(host_, size_);
+  if (host_ != nullptr) munmap(host_, mapped_size_);
   if (memfd_ >= 0) close(memfd_);
 }
 
 MemoryRegion::MemoryRegion(MemoryRegion&& other) noexcept
-    : guest_base_(other.guest_base_), size_(other.size_), host_(other.host_), memfd_(other.memfd_) {
+    : guest_base_(other.guest_base_), size_(other.size_), host_(other.host_), mapped_size_(other.mapped_size_),
+      memfd_(other.memfd_) {
   other.host_ = nullptr;
   other.memfd_ = -1;
 }
@@ -67,6 +90,7 @@ MemoryRegion& MemoryRegion::operator=(MemoryRegion&& other) noexcept {
   std::swap(guest_base_, other.guest_base_);
   std::swap(size_, other.size_);
   std::swap(host_, other.host_);
+  std::swap(mapped_size_, other.mapped_size_);
   std::swap(memfd_, other.memfd_);
   return *this;
 }

@@ -28,6 +28,12 @@ class MemoryRegion {
  public:
   struct Options {
     bool hugepages = false;  // MAP_HUGETLB / MFD_HUGETLB (2 MiB pages)
+    // true: a memfd another process can map (vhost-user, virtio-fs daemons).
+    // false: private anonymous memory, 2 MiB-aligned and advised for
+    // transparent huge pages, which the host kernel backs with 2 MiB pages
+    // (far fewer nested page faults; shmem gets THP only where the admin
+    // enabled it). memfd() is then -1.
+    bool shareable = true;
   };
 
   // Creates an anonymous, zero-filled region. Throws MemoryError.
@@ -46,9 +52,12 @@ class MemoryRegion {
   int memfd() const { return memfd_; }
 
  private:
+  void MapAnonymous();
+
   GuestAddress guest_base_;
   uint64_t size_;
   uint8_t* host_ = nullptr;
+  uint64_t mapped_size_ = 0;  // what to munmap (anonymous regions map exactly size_)
   int memfd_ = -1;
 };
 
