@@ -167,6 +167,13 @@ MetricsConfig ParseMetrics(const json& object) {
   return m;
 }
 
+EntropyConfig ParseEntropy(const json& object) {
+  FieldReader r(object, "entropy", {"rate_limiter"});
+  r.Unsupported("rate_limiter", "no entropy rate limiting");
+  r.RejectUnknown();
+  return {};
+}
+
 VmConfig ParseVmConfigFile(const std::string& text) {
   json root;
   try {
@@ -202,9 +209,10 @@ VmConfig ParseVmConfigFile(const std::string& text) {
     config.network_interfaces.push_back(std::move(n));
   });
   if (const json* vsock = r.Raw("vsock")) config.vsock = ParseVsock(*vsock);
+  if (const json* entropy = r.Raw("entropy")) config.entropy = ParseEntropy(*entropy);
   if (const json* logger = r.Raw("logger")) config.logger = ParseLogger(*logger);
   if (const json* metrics = r.Raw("metrics")) config.metrics = ParseMetrics(*metrics);
-  for (const char* field : {"balloon", "mmds-config", "entropy", "cpu-config"}) {
+  for (const char* field : {"balloon", "mmds-config", "cpu-config"}) {
     r.Unsupported(field, "not implemented yet");
   }
   r.RejectUnknown();
@@ -269,6 +277,7 @@ json ToJson(const VmConfig& c) {
     out["network-interfaces"].push_back(j);
   }
   if (c.vsock) out["vsock"] = {{"guest_cid", c.vsock->guest_cid}, {"uds_path", c.vsock->uds_path}};
+  if (c.entropy) out["entropy"] = json::object();
   if (c.logger) {
     json l = {{"show_level", c.logger->show_level}, {"show_log_origin", c.logger->show_log_origin}};
     if (c.logger->log_path) l["log_path"] = *c.logger->log_path;

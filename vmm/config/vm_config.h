@@ -59,6 +59,9 @@ struct LoggerConfig {
   bool show_log_origin = false;
 };
 
+// virtio-rng ("entropy" in Firecracker's config); no fields hull supports.
+struct EntropyConfig {};
+
 struct MetricsConfig {
   std::string metrics_path;
 };
@@ -69,6 +72,7 @@ struct VmConfig {
   std::vector<DriveConfig> drives;
   std::vector<NetworkInterfaceConfig> network_interfaces;
   std::optional<VsockConfig> vsock;
+  std::optional<EntropyConfig> entropy;
   std::optional<LoggerConfig> logger;
   std::optional<MetricsConfig> metrics;
 };
@@ -90,6 +94,7 @@ NetworkInterfaceConfig ParseNetworkInterface(const nlohmann::json& object);
 VsockConfig ParseVsock(const nlohmann::json& object);
 LoggerConfig ParseLogger(const nlohmann::json& object);
 MetricsConfig ParseMetrics(const nlohmann::json& object);
+EntropyConfig ParseEntropy(const nlohmann::json& object);
 
 // A whole config file (text). Throws ConfigError (malformed JSON included).
 VmConfig ParseVmConfigFile(const std::string& text);

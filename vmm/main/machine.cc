@@ -47,11 +47,12 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
 
   ioevents_ = std::make_unique<kvm::VmIoEventRegistrar>(*vm_);
   MmioSlots slots(*arch_, mmio_, irq_line);
-  if (hooks_.attach_devices) hooks_.attach_devices(config, memory_, slots, *ioevents_);
+  virtio_ = std::make_unique<virtio::VirtioDeviceSet>();
+  virtio_->AttachFromConfig(config, memory_, ioevents_.get(), slots, config.entropy.has_value());
 
   arch::BootSource boot{config.boot_source->kernel_image_path, config.boot_source->initrd_path,
                         config.boot_source->boot_args.value_or(kDefaultBootArgs)};
-  spdlog::debug("machine: devices at {} us", us());
+  spdlog::debug("machine: devices ({} virtio) at {} us", virtio_->size(), us());
   arch_->LoadKernel(memory_, boot, machine.vcpu_count);
   spdlog::debug("machine: kernel loaded at {} us", us());
 
@@ -66,7 +67,10 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
 
 Machine::~Machine() { Stop(); }
 
-void Machine::Start() { vcpus_->Start(); }
+void Machine::Start() {
+  virtio_->Start();
+  vcpus_->Start();
+}
 void Machine::Pause() { vcpus_->Pause(); }
 void Machine::Resume() { vcpus_->Resume(); }
 void Machine::Stop() {

@@ -1,6 +1,6 @@
 // One microVM built from a VmConfig: guest RAM, the KVM VM and its vCPUs,
-// the buses with the platform devices and the boot marker, the kernel
-// loaded. Construction does everything that can fail before the guest runs;
+// the buses with the platform devices, the boot marker and the virtio
+// devices of the config, the kernel loaded. Construction does everything that can fail before the guest runs;
 // Start() only starts the vCPU threads.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "arch/arch.h"
 #include "bus/bus.h"
 #include "config/vm_config.h"
+#include "devices/virtio/virtio_device_set.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
 #include "main/mmio_slots.h"
@@ -30,9 +31,6 @@ struct MachineHooks {
   std::function<void(std::span<const uint8_t>)> console_out;
   std::function<void()> boot_marker;       // guest init wrote the marker (on a vCPU thread)
   std::function<void(const VmStop&)> stop;  // the VM must end (on a vCPU thread)
-  // Attaches virtio devices from the config (drives, net, vsock...) to slots;
-  // may be empty.
-  std::function<void(const config::VmConfig&, const GuestMemory&, MmioSlots&, IoEventRegistrar&)> attach_devices;
 };
 
 class Machine {
@@ -59,6 +57,9 @@ class Machine {
   Bus mmio_{"MMIO"};
   ExitMetrics metrics_;
   std::unique_ptr<kvm::VmIoEventRegistrar> ioevents_;
+  // Drives, network, vsock, rng from the config, and their I/O thread;
+  // destroyed after the vCPUs stop and before guest memory goes.
+  std::unique_ptr<virtio::VirtioDeviceSet> virtio_;
   std::unique_ptr<VcpuRunner> vcpus_;
 };
 

@@ -25,6 +25,7 @@ TEST(VmConfig, ParsesAFirecrackerConfigFile) {
     "drives": [{"drive_id": "rootfs", "path_on_host": "/r.img", "is_root_device": true, "is_read_only": true}],
     "network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0", "guest_mac": "06:00:ac:10:00:02"}],
     "vsock": {"guest_cid": 3, "uds_path": "/v.sock"},
+    "entropy": {},
     "logger": {"log_path": "/l", "level": "Debug"},
     "metrics": {"metrics_path": "/m"}
   })");
@@ -38,6 +39,7 @@ TEST(VmConfig, ParsesAFirecrackerConfigFile) {
   ASSERT_EQ(c.network_interfaces.size(), 1u);
   EXPECT_EQ(*c.network_interfaces[0].guest_mac, "06:00:ac:10:00:02");
   EXPECT_EQ(c.vsock->guest_cid, 3u);
+  EXPECT_TRUE(c.entropy.has_value());
   EXPECT_EQ(*c.logger->level, "Debug");
   EXPECT_EQ(c.metrics->metrics_path, "/m");
   // GET /vm/config gives the same shape back.
@@ -45,6 +47,7 @@ TEST(VmConfig, ParsesAFirecrackerConfigFile) {
   EXPECT_EQ(j["machine-config"]["vcpu_count"], 2);
   EXPECT_EQ(j["drives"][0]["drive_id"], "rootfs");
   EXPECT_EQ(ParseVmConfigFile(j.dump()).drives[0].path_on_host, "/r.img");
+  EXPECT_TRUE(ParseVmConfigFile(j.dump()).entropy.has_value());
 }
 
 TEST(VmConfig, DefaultsWithOnlyABootSource) {
