@@ -30,6 +30,8 @@ int connect_hybrid(const std::string& uds, unsigned port) {
   sa.sun_family = AF_UNIX;
   std::strncpy(sa.sun_path, uds.c_str(), sizeof sa.sun_path - 1);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    static int reported = 0;
+    if (reported++ < 3) std::fprintf(stderr, "agent-vsock-smoke: connect %s: %s\n", uds.c_str(), std::strerror(errno));
     ::close(fd);
     return -1;
   }
@@ -42,8 +44,8 @@ int connect_hybrid(const std::string& uds, unsigned port) {
   char c;
   while (line.size() < 64 && ::read(fd, &c, 1) == 1 && c != '\n') line += c;
   if (line.rfind("OK ", 0) != 0) {
-    static int reported = 0;
-    if (reported++ < 3) std::fprintf(stderr, "agent-vsock-smoke: CONNECT %u answered \"%s\"\n", port, line.c_str());
+    static int answered = 0;
+    if (answered++ < 3) std::fprintf(stderr, "agent-vsock-smoke: CONNECT %u answered \"%s\"\n", port, line.c_str());
     ::close(fd);
     return -1;
   }
