@@ -131,11 +131,16 @@ int main(int argc, char **argv) {
     return run_role(c, argc, argv, 3);
   }
   if (strcmp(mode, "connect-vsock") == 0 && argc > 3) {
-    int s = socket(AF_VSOCK, SOCK_STREAM, 0);
-    if (s < 0) die("socket(AF_VSOCK)");
+    /* The peer may not listen yet: retry for a while. */
     struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_cid = (unsigned)atoi(argv[2]), .svm_port = (unsigned)atoi(argv[3])};
-    if (connect(s, (struct sockaddr *)&a, sizeof a)) die("connect vsock");
-    return run_role(s, argc, argv, 4);
+    for (int attempt = 0;; attempt++) {
+      int s = socket(AF_VSOCK, SOCK_STREAM, 0);
+      if (s < 0) die("socket(AF_VSOCK)");
+      if (connect(s, (struct sockaddr *)&a, sizeof a) == 0) return run_role(s, argc, argv, 4);
+      if (attempt == 600) die("connect vsock");
+      close(s);
+      usleep(200000);
+    }
   }
   if (strcmp(mode, "listen-unix") == 0) {
     int s = socket(AF_UNIX, SOCK_STREAM, 0);

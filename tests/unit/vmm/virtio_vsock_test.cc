@@ -258,6 +258,21 @@ TEST_F(VirtioVsockTest, DataToTheGuestRespectsItsCredit) {
   EXPECT_EQ(got, 10u);
 }
 
+TEST_F(VirtioVsockTest, ShrunkGuestBufferStopsDataInsteadOfWrapping) {
+  Start();
+  uint32_t host_port = 0;
+  io::UniqueFd fd = HostConnect(1024, &host_port, /*guest_buf_alloc=*/10);
+  const std::string data(100, 'y');
+  ASSERT_EQ(send(fd.get(), data.data(), data.size(), 0), 100);
+  auto pkts = WaitGuestReceive();
+  ASSERT_FALSE(pkts.empty());
+  // 10 bytes in flight, then the guest says its buffer is only 4 bytes.
+  GuestSend(vsock::kOpCreditUpdate, 1024, host_port, "", /*buf_alloc=*/4, /*fwd_cnt=*/0);
+  Pump();
+  for (auto& p : GuestReceive()) EXPECT_NE(p.h.op, vsock::kOpRw) << "sent data beyond the guest's credit";
+  EXPECT_EQ(dev->connection_count(), 1u);
+}
+
 TEST_F(VirtioVsockTest, HostEofBecomesShutdownToTheGuest) {
   Start();
   uint32_t host_port = 0;

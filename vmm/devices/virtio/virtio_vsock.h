@@ -69,7 +69,12 @@ class VirtioVsock : public VirtioDevice {
     uint32_t peer_buf_alloc = 0;
     uint32_t peer_fwd_cnt = 0;
     uint32_t watched = 0;  // epoll events registered
-    uint32_t PeerCredit() const { return peer_buf_alloc - (tx_cnt - peer_fwd_cnt); }
+    // Bytes the guest can still take; 0 (not a wrapped huge number) when it
+    // shrank its buffer below what is in flight.
+    uint32_t PeerCredit() const {
+      const uint32_t in_flight = tx_cnt - peer_fwd_cnt;
+      return in_flight >= peer_buf_alloc ? 0 : peer_buf_alloc - in_flight;
+    }
   };
   using Key = std::pair<uint32_t, uint32_t>;  // (local_port, peer_port)
 
