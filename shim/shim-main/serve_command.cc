@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -16,8 +18,9 @@
 #include "task/binary_event_publisher.h"
 #include "task/task_service.h"
 #include "task/ttrpc_event_forwarder.h"
-#include "task/unwired_sandbox.h"
+#include "sandbox/runtime_paths.h"
 #include "ttrpc/server.h"
+#include "vm_sandbox/vm_sandbox.h"
 
 namespace hull::shim_main {
 
@@ -102,6 +105,8 @@ int RunServe(const ShimFlags& flags) {
     if (::fstat(3, &st) != 0 || !S_ISSOCK(st.st_mode)) {
       throw ShimUsageError("serve expects its listening socket on fd 3 (as `start` passes it) or -socket PATH");
     }
+    // Children (publish binary, later hull-vmm) must not inherit the listener.
+    ::fcntl(3, F_SETFD, FD_CLOEXEC);
     server.AdoptListener(3);
   } else {
     server.Listen(flags.socket);
@@ -109,7 +114,13 @@ int RunServe(const ShimFlags& flags) {
 
   ExitLatch latch;
   auto publisher = MakePublisher(flags, log);
-  task::UnwiredSandbox sandbox;
+  vm_sandbox::VmSandboxOptions sandbox_options;
+  // Short and unique per (namespace, id): the VM's unix sockets live here and
+  // sun_path allows 107 bytes.
+  sandbox_options.state_dir = std::filesystem::path("/run/hull/shim") /
+                              std::to_string(std::hash<std::string>{}(flags.namespace_ + "/" + flags.id));
+  sandbox_options.runtime = shim::DiscoverRuntimePaths();
+  vm_sandbox::VmSandbox sandbox(sandbox_options);
   {
     task::TaskService service(sandbox, *publisher, [&latch] { latch.Trigger("Shutdown requested by containerd"); });
     service.RegisterWith(server);
