@@ -12,10 +12,12 @@ void AddActionsRoutes(Router& router) {
     const std::string action = reader.RequiredString("action_type");
     reader.RejectUnknown();
     if (action == "InstanceStart") {
-      if (vm.state() != VmState::kNotStarted) throw ApiError(400, "InstanceStart: the microVM is already running");
+      if (vm.state() != VmState::kNotStarted)
+        throw ApiError(400, "InstanceStart: the microVM is already running");
       vm.InstanceStart();
     } else if (action == "SendCtrlAltDel") {
-      if (vm.state() == VmState::kNotStarted) throw ApiError(400, "SendCtrlAltDel: the microVM is not running");
+      if (vm.state() == VmState::kNotStarted)
+        throw ApiError(400, "SendCtrlAltDel: the microVM is not running");
       vm.SendCtrlAltDel();
     } else if (action == "FlushMetrics") {
       vm.FlushMetrics();

@@ -9,7 +9,8 @@ namespace hull::vmm::api {
 
 class ApiError : public std::runtime_error {
  public:
-  ApiError(unsigned status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  ApiError(unsigned status, const std::string& message)
+      : std::runtime_error(message), status_(status) {}
   unsigned status() const { return status_; }
 
  private:

@@ -7,12 +7,12 @@
 
 namespace hull::vmm::api {
 
-void AddInstanceInfoRoutes(Router& router);   // GET /
-void AddMachineConfigRoutes(Router& router);  // GET/PUT/PATCH /machine-config
-void AddBootSourceRoutes(Router& router);     // PUT /boot-source
-void AddActionsRoutes(Router& router);        // PUT /actions
-void AddVmRoutes(Router& router);             // PATCH /vm, GET /vm/config
-void AddMetricsRoutes(Router& router);        // PUT /metrics
+void AddInstanceInfoRoutes(Router& router);       // GET /
+void AddMachineConfigRoutes(Router& router);      // GET/PUT/PATCH /machine-config
+void AddBootSourceRoutes(Router& router);         // PUT /boot-source
+void AddActionsRoutes(Router& router);            // PUT /actions
+void AddVmRoutes(Router& router);                 // PATCH /vm, GET /vm/config
+void AddMetricsRoutes(Router& router);            // PUT /metrics
 void AddDrivesRoutes(Router& router);             // PUT/PATCH /drives/{id}
 void AddNetworkInterfacesRoutes(Router& router);  // PUT /network-interfaces/{id}
 void AddVsockRoutes(Router& router);              // PUT /vsock

@@ -27,13 +27,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     parser_.emplace();
     parser_->body_limit(kMaxBody);
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
  private:
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) return;
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset)
+      return;
     ApiResponse result;
     bool keep_alive = false;
     if (ec) {
@@ -41,7 +44,10 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       auto& request = parser_->get();
       std::string target(request.target());
-      ApiRequest api{std::string(request.method_string()), target.substr(0, target.find('?')), request.body(), {}};
+      ApiRequest api{std::string(request.method_string()),
+                     target.substr(0, target.find('?')),
+                     request.body(),
+                     {}};
       result = router_.Dispatch(std::move(api), vm_);
       keep_alive = request.keep_alive();
     }
@@ -55,9 +61,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
-    http::async_write(socket_, response_, [self = shared_from_this(), keep_alive](beast::error_code wec, size_t) {
-      if (!wec && keep_alive) self->Read();
-    });
+    http::async_write(socket_, response_,
+                      [self = shared_from_this(), keep_alive](beast::error_code wec, size_t) {
+                        if (!wec && keep_alive) self->Read();
+                      });
   }
 
   Socket socket_;
@@ -70,12 +77,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& io, const std::string& socket_path, const Router& router, VmController& vm)
+HttpServer::HttpServer(asio::io_context& io, const std::string& socket_path, const Router& router,
+                       VmController& vm)
     : path_(socket_path), router_(router), vm_(vm), acceptor_(io) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0) {
-    throw ApiError(0, "API socket path " + path_ +
-                          " already exists (another hull-vmm may be using it; remove it if it is stale)");
+    throw ApiError(
+        0, "API socket path " + path_ +
+               " already exists (another hull-vmm may be using it; remove it if it is stale)");
   }
   boost::system::error_code ec;
   asio::local::stream_protocol::endpoint endpoint(path_);

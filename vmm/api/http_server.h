@@ -5,7 +5,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-
 #include <memory>
 #include <string>
 
@@ -17,7 +16,8 @@ class HttpServer {
  public:
   // Binds `socket_path`; throws ApiError(0, ...) when it exists or cannot be
   // bound. The socket file is removed again by the destructor.
-  HttpServer(boost::asio::io_context& io, const std::string& socket_path, const Router& router, VmController& vm);
+  HttpServer(boost::asio::io_context& io, const std::string& socket_path, const Router& router,
+             VmController& vm);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -23,7 +23,8 @@ void AddMachineConfigRoutes(Router& router) {
   });
   router.Add("PATCH", "/machine-config", [](const ApiRequest& request, VmController& vm) {
     RequireNotStarted(vm, "machine-config");
-    return Apply(vm, config::PatchMachineConfig(ParseJsonBody(request), vm.mutable_config().machine_config));
+    return Apply(
+        vm, config::PatchMachineConfig(ParseJsonBody(request), vm.mutable_config().machine_config));
   });
 }
 

@@ -65,7 +65,8 @@ ApiResponse Router::Dispatch(ApiRequest request, VmController& vm) const {
 }
 
 nlohmann::json ParseJsonBody(const ApiRequest& request) {
-  if (request.body.empty()) throw ApiError(400, request.method + " " + request.path + " needs a JSON body");
+  if (request.body.empty())
+    throw ApiError(400, request.method + " " + request.path + " needs a JSON body");
   try {
     return nlohmann::json::parse(request.body);
   } catch (const nlohmann::json::parse_error& e) {
@@ -75,7 +76,8 @@ nlohmann::json ParseJsonBody(const ApiRequest& request) {
 
 void RequireNotStarted(VmController& vm, const std::string& what) {
   if (vm.state() != VmState::kNotStarted) {
-    throw ApiError(400, what + " can only be changed before InstanceStart; the microVM is already running");
+    throw ApiError(
+        400, what + " can only be changed before InstanceStart; the microVM is already running");
   }
 }
 

@@ -15,9 +15,12 @@ enum class VmState { kNotStarted, kRunning, kPaused };
 
 inline const char* VmStateName(VmState state) {
   switch (state) {
-    case VmState::kNotStarted: return "Not started";
-    case VmState::kRunning: return "Running";
-    case VmState::kPaused: return "Paused";
+    case VmState::kNotStarted:
+      return "Not started";
+    case VmState::kRunning:
+      return "Running";
+    case VmState::kPaused:
+      return "Paused";
   }
   return "Unknown";
 }

@@ -11,7 +11,8 @@ void AddVmRoutes(Router& router) {
     config::FieldReader reader(body, "vm", {"state"});
     const std::string state = reader.RequiredString("state");
     reader.RejectUnknown();
-    if (vm.state() == VmState::kNotStarted) throw ApiError(400, "vm.state: the microVM is not running yet");
+    if (vm.state() == VmState::kNotStarted)
+      throw ApiError(400, "vm.state: the microVM is not running yet");
     if (state == "Paused") {
       vm.Pause();
     } else if (state == "Resumed") {

@@ -85,7 +85,8 @@ class Arch {
   virtual void AnnounceMmioDevice(GuestAddress base, uint64_t size, uint32_t irq) = 0;
   // Loads kernel (+initrd, command line, boot tables) into guest memory.
   // Throws BootError for bad files or when they do not fit.
-  virtual void LoadKernel(const GuestMemory& memory, const BootSource& boot, uint32_t vcpu_count) = 0;
+  virtual void LoadKernel(const GuestMemory& memory, const BootSource& boot,
+                          uint32_t vcpu_count) = 0;
   // Registers, CPU features, interrupt controller state of one vCPU.
   virtual void SetupVcpu(kvm::Vcpu& vcpu, uint32_t vcpu_count) = 0;
 };

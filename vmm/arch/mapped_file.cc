@@ -17,7 +17,7 @@ namespace {
 UniqueFd OpenRegular(const std::string& path, const std::string& what, uint64_t* size) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) throw BootError(what + " " + path + ": " + std::strerror(errno));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw BootError(what + " " + path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw BootError(what + " " + path + ": not a regular file");
   *size = static_cast<uint64_t>(st.st_size);
@@ -31,7 +31,8 @@ MappedFile::MappedFile(const std::string& path, const std::string& what) {
   UniqueFd fd = OpenRegular(path, what, &size);
   if (size == 0) throw BootError(what + " " + path + ": file is empty");
   void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (p == MAP_FAILED) throw BootError(what + " " + path + ": cannot map it: " + std::strerror(errno));
+  if (p == MAP_FAILED)
+    throw BootError(what + " " + path + ": cannot map it: " + std::strerror(errno));
   data_ = static_cast<const uint8_t*>(p);
   size_ = size;
 }
@@ -54,7 +55,9 @@ void ReadFileInto(const std::string& path, std::span<uint8_t> out, const std::st
   while (done < out.size()) {
     ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw BootError(what + " " + path + ": read failed: " + (n < 0 ? std::strerror(errno) : "unexpected end"));
+    if (n <= 0)
+      throw BootError(what + " " + path +
+                      ": read failed: " + (n < 0 ? std::strerror(errno) : "unexpected end"));
     done += static_cast<size_t>(n);
   }
 }

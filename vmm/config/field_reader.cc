@@ -2,10 +2,12 @@
 
 namespace hull::vmm::config {
 
-FieldReader::FieldReader(const nlohmann::json& object, std::string section, std::initializer_list<const char*> known)
+FieldReader::FieldReader(const nlohmann::json& object, std::string section,
+                         std::initializer_list<const char*> known)
     : object_(object), section_(std::move(section)) {
   if (!object_.is_object()) {
-    throw ConfigError(section_ + ": expected a JSON object, got " + std::string(object_.type_name()));
+    throw ConfigError(section_ + ": expected a JSON object, got " +
+                      std::string(object_.type_name()));
   }
   if (known.size() > 0) {
     for (const char* field : known) seen_.insert(field);
@@ -25,7 +27,9 @@ const nlohmann::json* FieldReader::Find(const std::string& field) {
   return &*it;
 }
 
-const nlohmann::json* FieldReader::Raw(const std::string& field) { return Find(field); }
+const nlohmann::json* FieldReader::Raw(const std::string& field) {
+  return Find(field);
+}
 
 std::optional<std::string> FieldReader::String(const std::string& field) {
   const auto* v = Find(field);
@@ -44,7 +48,8 @@ std::optional<bool> FieldReader::Bool(const std::string& field) {
 std::optional<uint64_t> FieldReader::Unsigned(const std::string& field) {
   const auto* v = Find(field);
   if (v == nullptr) return std::nullopt;
-  if (!v->is_number_integer()) Fail(field, "expected a whole number, got " + std::string(v->type_name()));
+  if (!v->is_number_integer())
+    Fail(field, "expected a whole number, got " + std::string(v->type_name()));
   if (!v->is_number_unsigned() && v->get<int64_t>() < 0) Fail(field, "must not be negative");
   return v->get<uint64_t>();
 }
@@ -77,7 +82,8 @@ void FieldReader::RejectUnknown() const {
     if (seen_.count(key) == 0) unknown += (unknown.empty() ? "" : ", ") + ("'" + key + "'");
   }
   if (!unknown.empty()) {
-    throw ConfigError(section_ + ": unknown field" + (unknown.find(',') != std::string::npos ? "s " : " ") + unknown +
+    throw ConfigError(section_ + ": unknown field" +
+                      (unknown.find(',') != std::string::npos ? "s " : " ") + unknown +
                       " (check the spelling against Firecracker's API)");
   }
 }

@@ -3,9 +3,8 @@
 // asked for (by name), so a typo never passes silently.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,7 +18,8 @@ class FieldReader {
   // Throws ConfigError when `object` is not a JSON object, or when it has a
   // field outside `known` (checked first, so a misspelled required field is
   // reported as the unknown name the user wrote).
-  FieldReader(const nlohmann::json& object, std::string section, std::initializer_list<const char*> known = {});
+  FieldReader(const nlohmann::json& object, std::string section,
+              std::initializer_list<const char*> known = {});
 
   std::optional<std::string> String(const std::string& field);
   std::optional<bool> Bool(const std::string& field);

@@ -36,15 +36,19 @@ bool IsMac(const std::string& mac) {
 }
 
 void ReadMachineFields(FieldReader& r, MachineConfig& m, bool required) {
-  auto vcpus = required ? std::optional<uint64_t>(r.RequiredUnsigned("vcpu_count")) : r.Unsigned("vcpu_count");
+  auto vcpus = required ? std::optional<uint64_t>(r.RequiredUnsigned("vcpu_count"))
+                        : r.Unsigned("vcpu_count");
   if (vcpus) {
     if (*vcpus == 0) r.Fail("vcpu_count", "must be at least 1");
-    if (*vcpus > 255) r.Fail("vcpu_count", std::to_string(*vcpus) + " is more than hull supports (255)");
+    if (*vcpus > 255)
+      r.Fail("vcpu_count", std::to_string(*vcpus) + " is more than hull supports (255)");
     m.vcpu_count = static_cast<uint32_t>(*vcpus);
   }
-  auto mem = required ? std::optional<uint64_t>(r.RequiredUnsigned("mem_size_mib")) : r.Unsigned("mem_size_mib");
+  auto mem = required ? std::optional<uint64_t>(r.RequiredUnsigned("mem_size_mib"))
+                      : r.Unsigned("mem_size_mib");
   if (mem) {
-    if (*mem == 0) r.Fail("mem_size_mib", "must be at least 1 (MiB); a Linux guest wants 64 or more");
+    if (*mem == 0)
+      r.Fail("mem_size_mib", "must be at least 1 (MiB); a Linux guest wants 64 or more");
     if (*mem > (uint64_t{1} << 30)) r.Fail("mem_size_mib", "is absurdly large");
     m.mem_size_mib = *mem;
   }
@@ -53,7 +57,8 @@ void ReadMachineFields(FieldReader& r, MachineConfig& m, bool required) {
     m.smt = false;
   }
   if (auto track = r.Bool("track_dirty_pages")) {
-    if (*track) r.Fail("track_dirty_pages", "true is not supported by hull (no snapshots); use false");
+    if (*track)
+      r.Fail("track_dirty_pages", "true is not supported by hull (no snapshots); use false");
   }
   if (auto huge = r.String("huge_pages")) {
     RequireOneOf(r, "huge_pages", *huge, {"None", "2M"});
@@ -81,20 +86,26 @@ BootSourceConfig ParseBootSource(const json& object) {
 }
 
 MachineConfig ParseMachineConfig(const json& object) {
-  FieldReader r(object, "machine-config", {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages", "huge_pages", "cpu_template"});
+  FieldReader r(
+      object, "machine-config",
+      {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages", "huge_pages", "cpu_template"});
   MachineConfig m;
   ReadMachineFields(r, m, true);
   return m;
 }
 
 MachineConfig PatchMachineConfig(const json& object, MachineConfig base) {
-  FieldReader r(object, "machine-config", {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages", "huge_pages", "cpu_template"});
+  FieldReader r(
+      object, "machine-config",
+      {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages", "huge_pages", "cpu_template"});
   ReadMachineFields(r, base, false);
   return base;
 }
 
 DriveConfig ParseDrive(const json& object) {
-  FieldReader r(object, "drives", {"drive_id", "path_on_host", "is_root_device", "is_read_only", "partuuid", "cache_type", "io_engine", "rate_limiter", "socket"});
+  FieldReader r(object, "drives",
+                {"drive_id", "path_on_host", "is_root_device", "is_read_only", "partuuid",
+                 "cache_type", "io_engine", "rate_limiter", "socket"});
   DriveConfig d;
   d.drive_id = r.RequiredString("drive_id");
   RequireNonEmpty(r, "drive_id", d.drive_id);
@@ -118,14 +129,16 @@ DriveConfig ParseDrive(const json& object) {
 }
 
 NetworkInterfaceConfig ParseNetworkInterface(const json& object) {
-  FieldReader r(object, "network-interfaces", {"iface_id", "host_dev_name", "guest_mac", "rx_rate_limiter", "tx_rate_limiter"});
+  FieldReader r(object, "network-interfaces",
+                {"iface_id", "host_dev_name", "guest_mac", "rx_rate_limiter", "tx_rate_limiter"});
   NetworkInterfaceConfig n;
   n.iface_id = r.RequiredString("iface_id");
   RequireNonEmpty(r, "iface_id", n.iface_id);
   n.host_dev_name = r.RequiredString("host_dev_name");
   RequireNonEmpty(r, "host_dev_name", n.host_dev_name);
   n.guest_mac = r.String("guest_mac");
-  if (n.guest_mac && !IsMac(*n.guest_mac)) r.Fail("guest_mac", "'" + *n.guest_mac + "' is not a MAC like 06:00:ac:10:00:02");
+  if (n.guest_mac && !IsMac(*n.guest_mac))
+    r.Fail("guest_mac", "'" + *n.guest_mac + "' is not a MAC like 06:00:ac:10:00:02");
   r.Unsupported("rx_rate_limiter", "no network rate limiting");
   r.Unsupported("tx_rate_limiter", "no network rate limiting");
   r.RejectUnknown();
@@ -137,7 +150,8 @@ VsockConfig ParseVsock(const json& object) {
   VsockConfig v;
   r.String("vsock_id");  // accepted for compatibility; there is only one vsock device
   const uint64_t cid = r.RequiredUnsigned("guest_cid");
-  if (cid < 3 || cid > 0xffffffffu) r.Fail("guest_cid", "must be between 3 and 4294967295 (0-2 are reserved)");
+  if (cid < 3 || cid > 0xffffffffu)
+    r.Fail("guest_cid", "must be between 3 and 4294967295 (0-2 are reserved)");
   v.guest_cid = static_cast<uint32_t>(cid);
   v.uds_path = r.RequiredString("uds_path");
   RequireNonEmpty(r, "uds_path", v.uds_path);
@@ -150,7 +164,9 @@ LoggerConfig ParseLogger(const json& object) {
   LoggerConfig l;
   l.log_path = r.String("log_path");
   l.level = r.String("level");
-  if (l.level) RequireOneOf(r, "level", *l.level, {"Error", "Warning", "Warn", "Info", "Debug", "Trace", "Off"});
+  if (l.level)
+    RequireOneOf(r, "level", *l.level,
+                 {"Error", "Warning", "Warn", "Info", "Debug", "Trace", "Off"});
   l.show_level = r.Bool("show_level").value_or(false);
   l.show_log_origin = r.Bool("show_log_origin").value_or(false);
   r.Unsupported("module", "no per-module log filter");
@@ -181,12 +197,15 @@ VmConfig ParseVmConfigFile(const std::string& text) {
   } catch (const json::parse_error& e) {
     throw ConfigError(std::string("config file is not valid JSON: ") + e.what());
   }
-  FieldReader r(root, "config file", {"boot-source", "machine-config", "drives", "network-interfaces", "vsock", "logger", "metrics", "balloon", "mmds-config", "entropy", "cpu-config"});
+  FieldReader r(root, "config file",
+                {"boot-source", "machine-config", "drives", "network-interfaces", "vsock", "logger",
+                 "metrics", "balloon", "mmds-config", "entropy", "cpu-config"});
   VmConfig config;
   const json* boot = r.Raw("boot-source");
   if (boot == nullptr) r.Fail("boot-source", "is required (the kernel to boot)");
   config.boot_source = ParseBootSource(*boot);
-  if (const json* machine = r.Raw("machine-config")) config.machine_config = ParseMachineConfig(*machine);
+  if (const json* machine = r.Raw("machine-config"))
+    config.machine_config = ParseMachineConfig(*machine);
   auto each = [&](const char* field, auto&& parse) {
     if (const json* list = r.Raw(field)) {
       if (!list->is_array()) r.Fail(field, "expected a JSON array");
@@ -195,7 +214,8 @@ VmConfig ParseVmConfigFile(const std::string& text) {
   };
   each("drives", [&](const json& item) {
     DriveConfig d = ParseDrive(item);
-    if (std::any_of(config.drives.begin(), config.drives.end(), [&](auto& x) { return x.drive_id == d.drive_id; })) {
+    if (std::any_of(config.drives.begin(), config.drives.end(),
+                    [&](auto& x) { return x.drive_id == d.drive_id; })) {
       throw ConfigError("drives: drive_id '" + d.drive_id + "' appears twice");
     }
     config.drives.push_back(std::move(d));
@@ -221,12 +241,13 @@ VmConfig ParseVmConfigFile(const std::string& text) {
 
 void ValidateMachineConfig(const MachineConfig& machine, const HostLimits& limits) {
   if (limits.max_vcpus > 0 && machine.vcpu_count > limits.max_vcpus) {
-    throw ConfigError("machine-config.vcpu_count: " + std::to_string(machine.vcpu_count) + " is more than KVM allows (" +
-                      std::to_string(limits.max_vcpus) + ")");
+    throw ConfigError("machine-config.vcpu_count: " + std::to_string(machine.vcpu_count) +
+                      " is more than KVM allows (" + std::to_string(limits.max_vcpus) + ")");
   }
   if (limits.max_mem_mib > 0 && machine.mem_size_mib > limits.max_mem_mib) {
     throw ConfigError("machine-config.mem_size_mib: " + std::to_string(machine.mem_size_mib) +
-                      " MiB is more than this host has (" + std::to_string(limits.max_mem_mib) + " MiB)");
+                      " MiB is more than this host has (" + std::to_string(limits.max_mem_mib) +
+                      " MiB)");
   }
 }
 
@@ -258,15 +279,20 @@ json ToJson(const VmConfig& c) {
     if (c.boot_source->boot_args) b["boot_args"] = *c.boot_source->boot_args;
     out["boot-source"] = b;
   }
-  out["machine-config"] = {{"vcpu_count", c.machine_config.vcpu_count},
-                           {"mem_size_mib", c.machine_config.mem_size_mib},
-                           {"smt", c.machine_config.smt},
-                           {"track_dirty_pages", c.machine_config.track_dirty_pages},
-                           {"huge_pages", c.machine_config.huge_pages == HugePages::k2M ? "2M" : "None"}};
+  out["machine-config"] = {
+      {"vcpu_count", c.machine_config.vcpu_count},
+      {"mem_size_mib", c.machine_config.mem_size_mib},
+      {"smt", c.machine_config.smt},
+      {"track_dirty_pages", c.machine_config.track_dirty_pages},
+      {"huge_pages", c.machine_config.huge_pages == HugePages::k2M ? "2M" : "None"}};
   out["drives"] = json::array();
   for (const auto& d : c.drives) {
-    json j = {{"drive_id", d.drive_id},         {"path_on_host", d.path_on_host}, {"is_root_device", d.is_root_device},
-              {"is_read_only", d.is_read_only}, {"cache_type", d.cache_type},     {"io_engine", d.io_engine}};
+    json j = {{"drive_id", d.drive_id},
+              {"path_on_host", d.path_on_host},
+              {"is_root_device", d.is_root_device},
+              {"is_read_only", d.is_read_only},
+              {"cache_type", d.cache_type},
+              {"io_engine", d.io_engine}};
     if (d.partuuid) j["partuuid"] = *d.partuuid;
     out["drives"].push_back(j);
   }

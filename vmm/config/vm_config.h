@@ -4,9 +4,8 @@
 // unsupported fields are errors naming them); ToJson gives GET /vm/config.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -32,7 +32,8 @@ std::vector<uint8_t> FlexBuffer(const std::vector<T>& entries, uint32_t capacity
   std::vector<uint8_t> buffer(sizeof(FlexHeader) + capacity * sizeof(T));
   FlexHeader header{capacity, 0};
   std::memcpy(buffer.data(), &header, sizeof header);
-  if (!entries.empty()) std::memcpy(buffer.data() + sizeof header, entries.data(), entries.size() * sizeof(T));
+  if (!entries.empty())
+    std::memcpy(buffer.data() + sizeof header, entries.data(), entries.size() * sizeof(T));
   return buffer;
 }
 

@@ -50,7 +50,8 @@ std::vector<kvm_cpuid_entry2> KvmSystem::SupportedCpuid() const {
   // The kernel says E2BIG while the buffer is too small; grow until it fits.
   for (uint32_t n = 128; n <= 4096; n *= 2) {
     auto buffer = FlexBuffer<kvm_cpuid_entry2>({}, n);
-    if (::ioctl(fd_.get(), kGetSupportedCpuid, buffer.data()) == 0) return FlexEntries<kvm_cpuid_entry2>(buffer);
+    if (::ioctl(fd_.get(), kGetSupportedCpuid, buffer.data()) == 0)
+      return FlexEntries<kvm_cpuid_entry2>(buffer);
     if (errno != E2BIG) throw KvmError::FromErrno("KVM_GET_SUPPORTED_CPUID");
   }
   throw KvmError("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");

@@ -29,7 +29,9 @@ class KvmSystem {
 #endif
   std::unique_ptr<Vm> CreateVm() const;
 
-  int fd() const { return fd_.get(); }
+  int fd() const {
+    return fd_.get();
+  }
 
  private:
   UniqueFd fd_;

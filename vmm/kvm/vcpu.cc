@@ -11,7 +11,8 @@ Vcpu::Vcpu(UniqueFd fd, uint32_t index, int mmap_size)
     : fd_(std::move(fd)), index_(index), mmap_size_(mmap_size) {
   void* p = ::mmap(nullptr, static_cast<size_t>(mmap_size_), PROT_READ | PROT_WRITE, MAP_SHARED,
                    fd_.get(), 0);
-  if (p == MAP_FAILED) throw KvmError::FromErrno("mapping kvm_run of vCPU " + std::to_string(index));
+  if (p == MAP_FAILED)
+    throw KvmError::FromErrno("mapping kvm_run of vCPU " + std::to_string(index));
   run_ = static_cast<kvm_run*>(p);
 }
 

@@ -38,7 +38,8 @@ void Vm::AddIrqFd(int eventfd, uint32_t gsi) {
   Ioctl(KVM_IRQFD, &irqfd, "KVM_IRQFD");
 }
 
-void Vm::AddIoEventFd(uint64_t address, uint32_t length, std::optional<uint64_t> datamatch, int eventfd) {
+void Vm::AddIoEventFd(uint64_t address, uint32_t length, std::optional<uint64_t> datamatch,
+                      int eventfd) {
   kvm_ioeventfd io{};
   io.addr = address;
   io.len = length;
@@ -63,7 +64,8 @@ std::unique_ptr<Vcpu> Vm::CreateVcpu(uint32_t index) {
   return std::make_unique<Vcpu>(UniqueFd(fd), index, vcpu_mmap_size_);
 }
 
-IrqFdLine::IrqFdLine(Vm& vm, uint32_t gsi) : eventfd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), gsi_(gsi) {
+IrqFdLine::IrqFdLine(Vm& vm, uint32_t gsi)
+    : eventfd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), gsi_(gsi) {
   if (!eventfd_.valid()) throw KvmError::FromErrno("eventfd for IRQ " + std::to_string(gsi));
   vm.AddIrqFd(eventfd_.get(), gsi);
 }

@@ -27,7 +27,8 @@ class Vm {
   // KVM_IRQFD: a write to `eventfd` raises `gsi` (an edge).
   void AddIrqFd(int eventfd, uint32_t gsi);
   // KVM_IOEVENTFD on the MMIO bus.
-  void AddIoEventFd(uint64_t address, uint32_t length, std::optional<uint64_t> datamatch, int eventfd);
+  void AddIoEventFd(uint64_t address, uint32_t length, std::optional<uint64_t> datamatch,
+                    int eventfd);
   // Drives `gsi` to `level` (KVM_IRQ_LINE).
   void SetIrqLine(uint32_t gsi, bool level);
 

@@ -13,9 +13,12 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
     : hooks_(std::move(hooks)) {
   const auto t0 = std::chrono::steady_clock::now();
   auto us = [&t0] {
-    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 t0)
+        .count();
   };
-  if (!config.boot_source) throw arch::BootError("no boot source: PUT /boot-source with a kernel_image_path first");
+  if (!config.boot_source)
+    throw arch::BootError("no boot source: PUT /boot-source with a kernel_image_path first");
   const auto& machine = config.machine_config;
   arch_ = arch::CreateHostArch(kvm);
   vm_ = kvm.CreateVm();
@@ -37,13 +40,14 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
   auto irq_line = [this](uint32_t irq) -> std::shared_ptr<IrqLine> {
     return std::make_shared<kvm::IrqFdLine>(*vm_, irq);
   };
-  arch::PlatformContext platform{pio_, mmio_, irq_line, hooks_.console_out,
-                                 [this] {
-                                   if (hooks_.stop) hooks_.stop(VmStop{StopReason::kReset, "guest reset the machine"});
-                                 }};
+  arch::PlatformContext platform{
+      pio_, mmio_, irq_line, hooks_.console_out, [this] {
+        if (hooks_.stop) hooks_.stop(VmStop{StopReason::kReset, "guest reset the machine"});
+      }};
   arch_->AddPlatformDevices(platform);
   const arch::DeviceLayout layout = arch_->Layout();
-  mmio_.Register(layout.boot_marker_address, 0x1000, std::make_shared<devices::BootMarker>(hooks_.boot_marker));
+  mmio_.Register(layout.boot_marker_address, 0x1000,
+                 std::make_shared<devices::BootMarker>(hooks_.boot_marker));
 
   ioevents_ = std::make_unique<kvm::VmIoEventRegistrar>(*vm_);
   MmioSlots slots(*arch_, mmio_, irq_line);
@@ -65,18 +69,28 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
   vcpus_ = std::make_unique<VcpuRunner>(std::move(vcpus), pio_, mmio_, metrics_, hooks_.stop);
 }
 
-Machine::~Machine() { Stop(); }
+Machine::~Machine() {
+  Stop();
+}
 
 void Machine::Start() {
   virtio_->Start();
   vcpus_->Start();
 }
-void Machine::Pause() { vcpus_->Pause(); }
-void Machine::Resume() { vcpus_->Resume(); }
+void Machine::Pause() {
+  vcpus_->Pause();
+}
+void Machine::Resume() {
+  vcpus_->Resume();
+}
 void Machine::Stop() {
   if (vcpus_) vcpus_->Stop();
 }
-bool Machine::SendCtrlAltDel() { return arch_->SendCtrlAltDel(); }
-void Machine::ConsoleInput(std::span<const uint8_t> bytes) { arch_->ConsoleInput(bytes); }
+bool Machine::SendCtrlAltDel() {
+  return arch_->SendCtrlAltDel();
+}
+void Machine::ConsoleInput(std::span<const uint8_t> bytes) {
+  arch_->ConsoleInput(bytes);
+}
 
 }  // namespace hull::vmm

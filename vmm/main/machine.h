@@ -1,7 +1,7 @@
 // One microVM built from a VmConfig: guest RAM, the KVM VM and its vCPUs,
 // the buses with the platform devices, the boot marker and the virtio
-// devices of the config, the kernel loaded. Construction does everything that can fail before the guest runs;
-// Start() only starts the vCPU threads.
+// devices of the config, the kernel loaded. Construction does everything that can fail before the
+// guest runs; Start() only starts the vCPU threads.
 #pragma once
 
 #include <chrono>
@@ -25,11 +25,12 @@ namespace hull::vmm {
 
 // The command line the guest gets when boot-source has no boot_args.
 inline constexpr const char* kDefaultBootArgs =
-    "console=ttyS0 reboot=k panic=1 pci=off nomodule i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
+    "console=ttyS0 reboot=k panic=1 pci=off nomodule i8042.noaux i8042.nomux i8042.nopnp "
+    "i8042.dumbkbd";
 
 struct MachineHooks {
   std::function<void(std::span<const uint8_t>)> console_out;
-  std::function<void()> boot_marker;       // guest init wrote the marker (on a vCPU thread)
+  std::function<void()> boot_marker;        // guest init wrote the marker (on a vCPU thread)
   std::function<void(const VmStop&)> stop;  // the VM must end (on a vCPU thread)
 };
 

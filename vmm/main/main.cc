@@ -24,7 +24,8 @@ spdlog::level::level_enum ParseLevel(const std::string& level) {
   for (char c : level) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (l == "warning") l = "warn";
   const auto parsed = spdlog::level::from_str(l);
-  if (parsed == spdlog::level::off && l != "off") throw config::ConfigError("unknown log level '" + level + "'");
+  if (parsed == spdlog::level::off && l != "off")
+    throw config::ConfigError("unknown log level '" + level + "'");
   return parsed;
 }
 
@@ -36,7 +37,8 @@ void SetUpLogging(const std::string& cli_level, const std::optional<config::Logg
     log = spdlog::stderr_logger_mt("hull-vmm");
   }
   const bool show_level = !logger || logger->show_level || !logger->log_path;
-  log->set_pattern(show_level ? "%Y-%m-%dT%H:%M:%S.%e [hull-vmm] %l: %v" : "%Y-%m-%dT%H:%M:%S.%e [hull-vmm] %v");
+  log->set_pattern(show_level ? "%Y-%m-%dT%H:%M:%S.%e [hull-vmm] %l: %v"
+                              : "%Y-%m-%dT%H:%M:%S.%e [hull-vmm] %v");
   std::string level = cli_level;
   if (level.empty()) level = logger && logger->level ? *logger->level : "info";
   log->set_level(ParseLevel(level));
@@ -46,7 +48,8 @@ void SetUpLogging(const std::string& cli_level, const std::optional<config::Logg
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw config::ConfigError("cannot read config file " + path + ": " + std::strerror(errno));
+  if (!in)
+    throw config::ConfigError("cannot read config file " + path + ": " + std::strerror(errno));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
@@ -62,8 +65,10 @@ int main(int argc, char** argv) {
   bool no_console_input = false;
 
   CLI::App cli{"hull-vmm: one KVM microVM (Firecracker-shaped API and config file)", "hull-vmm"};
-  cli.add_option("--api-sock", options.api_socket, "Serve the HTTP API on this unix socket (must not exist)");
-  cli.add_option("--config-file", config_file, "Boot at once from a Firecracker-style JSON config file")
+  cli.add_option("--api-sock", options.api_socket,
+                 "Serve the HTTP API on this unix socket (must not exist)");
+  cli.add_option("--config-file", config_file,
+                 "Boot at once from a Firecracker-style JSON config file")
       ->check(CLI::ExistingFile);
   cli.add_option("--log-level", log_level, "error, warning, info (default), debug, trace or off");
   cli.add_option("--console-output", options.console_output,

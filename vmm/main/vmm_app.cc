@@ -24,9 +24,10 @@ int64_t MicrosSince(Clock::time_point t) {
 
 // stdin can be watched with epoll only when it is a terminal, pipe or socket.
 bool StdinIsPollable() {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(STDIN_FILENO, &st) != 0) return false;
-  return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || (S_ISCHR(st.st_mode) && ::isatty(STDIN_FILENO));
+  return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+         (S_ISCHR(st.st_mode) && ::isatty(STDIN_FILENO));
 }
 
 uint64_t HostMemoryMib() {
@@ -39,7 +40,9 @@ uint64_t HostMemoryMib() {
 }  // namespace
 
 VmmApp::VmmApp(AppOptions options, config::VmConfig config)
-    : options_(std::move(options)), config_(std::move(config)), console_(options_.console_output),
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      console_(options_.console_output),
       router_(api::MakeRouter()) {
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
@@ -70,7 +73,8 @@ config::HostLimits VmmApp::host_limits() const {
   config::HostLimits limits;
   limits.max_mem_mib = HostMemoryMib();
   try {
-    limits.max_vcpus = static_cast<uint32_t>(kvm_ ? kvm_->MaxVcpus() : kvm::KvmSystem(options_.kvm_device).MaxVcpus());
+    limits.max_vcpus = static_cast<uint32_t>(kvm_ ? kvm_->MaxVcpus()
+                                                  : kvm::KvmSystem(options_.kvm_device).MaxVcpus());
   } catch (const kvm::KvmError&) {
     limits.max_vcpus = 0;  // unknown until KVM opens; InstanceStart reports why
   }
@@ -78,9 +82,11 @@ config::HostLimits VmmApp::host_limits() const {
 }
 
 void VmmApp::InstanceStart() {
-  if (state_ != api::VmState::kNotStarted) throw api::ApiError(400, "InstanceStart: the microVM is already running");
+  if (state_ != api::VmState::kNotStarted)
+    throw api::ApiError(400, "InstanceStart: the microVM is already running");
   if (!config_.boot_source) {
-    throw api::ApiError(400, "InstanceStart: no boot source; PUT /boot-source with a kernel_image_path first");
+    throw api::ApiError(
+        400, "InstanceStart: no boot source; PUT /boot-source with a kernel_image_path first");
   }
   instance_start_ = Clock::now();
   if (!kvm_) kvm_ = std::make_unique<kvm::KvmSystem>(options_.kvm_device);
@@ -92,14 +98,13 @@ void VmmApp::InstanceStart() {
   MachineHooks hooks;
   hooks.console_out = [this](std::span<const uint8_t> bytes) { console_.Write(bytes); };
   hooks.boot_marker = [this] { OnBootMarker(); };
-  hooks.stop = [this](const VmStop& stop) {
-    asio::post(io_, [this, stop] { OnStop(stop); });
-  };
+  hooks.stop = [this](const VmStop& stop) { asio::post(io_, [this, stop] { OnStop(stop); }); };
   machine_ = std::make_unique<Machine>(*kvm_, config_, std::move(hooks));
   machine_->Start();
   state_ = api::VmState::kRunning;
-  spdlog::info("microVM started: {} vCPU(s), {} MiB, set up in {} us", config_.machine_config.vcpu_count,
-               config_.machine_config.mem_size_mib, MicrosSince(instance_start_));
+  spdlog::info("microVM started: {} vCPU(s), {} MiB, set up in {} us",
+               config_.machine_config.vcpu_count, config_.machine_config.mem_size_mib,
+               MicrosSince(instance_start_));
 }
 
 void VmmApp::Pause() {
@@ -127,13 +132,18 @@ void VmmApp::SendCtrlAltDel() {
 nlohmann::json VmmApp::MetricsJson() const {
   nlohmann::json j;
   j["api_ready_us"] = api_ready_us_;
-  j["boot_marker_ms"] = boot_marker_us_ < 0 ? nlohmann::json(nullptr) : nlohmann::json(boot_marker_us_ / 1000.0);
+  j["boot_marker_ms"] =
+      boot_marker_us_ < 0 ? nlohmann::json(nullptr) : nlohmann::json(boot_marker_us_ / 1000.0);
   if (machine_) {
     const auto& m = machine_->exit_metrics();
-    j["vcpu_exits"] = {{"pio_in", m.pio_in.load()},         {"pio_out", m.pio_out.load()},
-                       {"mmio_read", m.mmio_read.load()},   {"mmio_write", m.mmio_write.load()},
-                       {"unhandled_pio", m.unhandled_pio.load()}, {"unhandled_mmio", m.unhandled_mmio.load()},
-                       {"interrupted", m.interrupted.load()}, {"other", m.other.load()}};
+    j["vcpu_exits"] = {{"pio_in", m.pio_in.load()},
+                       {"pio_out", m.pio_out.load()},
+                       {"mmio_read", m.mmio_read.load()},
+                       {"mmio_write", m.mmio_write.load()},
+                       {"unhandled_pio", m.unhandled_pio.load()},
+                       {"unhandled_mmio", m.unhandled_mmio.load()},
+                       {"interrupted", m.interrupted.load()},
+                       {"other", m.other.load()}};
   }
   j["state"] = api::VmStateName(state_);
   if (stop_) j["stop_reason"] = StopReasonName(stop_->reason);
@@ -141,7 +151,8 @@ nlohmann::json VmmApp::MetricsJson() const {
 }
 
 void VmmApp::FlushMetrics() {
-  if (!config_.metrics) throw api::ApiError(400, "FlushMetrics: no metrics path; PUT /metrics first");
+  if (!config_.metrics)
+    throw api::ApiError(400, "FlushMetrics: no metrics path; PUT /metrics first");
   std::ofstream out(config_.metrics->metrics_path, std::ios::app);
   if (!out) throw api::ApiError(400, "cannot write metrics to " + config_.metrics->metrics_path);
   out << MetricsJson().dump() << "\n";
@@ -156,11 +167,13 @@ void VmmApp::OnBootMarker() {
 }
 
 void VmmApp::ReadConsoleInput() {
-  stdin_->async_read_some(asio::buffer(stdin_buffer_), [this](const boost::system::error_code& ec, size_t n) {
-    if (ec) return;  // EOF or closed: no more input
-    if (machine_ && n > 0) machine_->ConsoleInput({stdin_buffer_.data(), n});
-    ReadConsoleInput();
-  });
+  stdin_->async_read_some(asio::buffer(stdin_buffer_),
+                          [this](const boost::system::error_code& ec, size_t n) {
+                            if (ec) return;  // EOF or closed: no more input
+                            if (machine_ && n > 0)
+                              machine_->ConsoleInput({stdin_buffer_.data(), n});
+                            ReadConsoleInput();
+                          });
 }
 
 void VmmApp::OnStop(const VmStop& stop) {
@@ -168,7 +181,8 @@ void VmmApp::OnStop(const VmStop& stop) {
   VmStop effective = stop;
   // A panicking kernel with panic=N reboots; the console saw why.
   if (stop.reason == StopReason::kReset && console_.saw_panic()) {
-    effective = VmStop{StopReason::kPanic, "the guest kernel panicked (see the console) and rebooted"};
+    effective =
+        VmStop{StopReason::kPanic, "the guest kernel panicked (see the console) and rebooted"};
   }
   stop_ = effective;
   const int status = ExitStatus(effective.reason);

@@ -4,12 +4,11 @@
 // VmController.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
-
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -25,10 +24,10 @@
 namespace hull::vmm {
 
 struct AppOptions {
-  std::string api_socket;        // empty: no API
-  bool start_at_once = false;    // --config-file: boot without waiting for InstanceStart
-  std::string console_output;    // empty: stdout
-  bool console_input = true;     // forward stdin to the guest's serial port
+  std::string api_socket;      // empty: no API
+  bool start_at_once = false;  // --config-file: boot without waiting for InstanceStart
+  std::string console_output;  // empty: stdout
+  bool console_input = true;   // forward stdin to the guest's serial port
   std::string kvm_device = "/dev/kvm";
   std::chrono::steady_clock::time_point process_start;
 };

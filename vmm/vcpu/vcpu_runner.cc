@@ -12,16 +12,20 @@ namespace {
 
 // The kick signal. Its handler does nothing: the point is that KVM_RUN
 // returns EINTR.
-int KickSignal() { return SIGRTMIN; }
+int KickSignal() {
+  return SIGRTMIN;
+}
 
 void InstallKickHandler() {
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = [](int) {};
   sigemptyset(&action.sa_mask);
   sigaction(KickSignal(), &action, nullptr);
 }
 
-void SetImmediateExit(kvm_run* run, bool on) { __atomic_store_n(&run->immediate_exit, on ? 1 : 0, __ATOMIC_SEQ_CST); }
+void SetImmediateExit(kvm_run* run, bool on) {
+  __atomic_store_n(&run->immediate_exit, on ? 1 : 0, __ATOMIC_SEQ_CST);
+}
 
 std::string Hex(uint64_t v) {
   char buf[32];
@@ -31,11 +35,18 @@ std::string Hex(uint64_t v) {
 
 }  // namespace
 
-VcpuRunner::VcpuRunner(std::vector<std::unique_ptr<kvm::Vcpu>> vcpus, const Bus& pio, const Bus& mmio,
-                       ExitMetrics& metrics, std::function<void(const VmStop&)> on_stop)
-    : vcpus_(std::move(vcpus)), pio_(pio), mmio_(mmio), metrics_(metrics), on_stop_(std::move(on_stop)) {}
+VcpuRunner::VcpuRunner(std::vector<std::unique_ptr<kvm::Vcpu>> vcpus, const Bus& pio,
+                       const Bus& mmio, ExitMetrics& metrics,
+                       std::function<void(const VmStop&)> on_stop)
+    : vcpus_(std::move(vcpus)),
+      pio_(pio),
+      mmio_(mmio),
+      metrics_(metrics),
+      on_stop_(std::move(on_stop)) {}
 
-VcpuRunner::~VcpuRunner() { Stop(); }
+VcpuRunner::~VcpuRunner() {
+  Stop();
+}
 
 void VcpuRunner::Start() {
   InstallKickHandler();
@@ -168,9 +179,10 @@ std::optional<VmStop> VcpuRunner::HandleExit(kvm::Vcpu& vcpu) {
     case KVM_EXIT_HLT:
       return VmStop{StopReason::kPowerOff, "vCPU " + std::to_string(vcpu.index()) + " halted"};
     case KVM_EXIT_SHUTDOWN:
-      return VmStop{StopReason::kTripleFault,
-                    "vCPU " + std::to_string(vcpu.index()) +
-                        " triple-faulted (a guest crash, or `reboot=t`; use `reboot=k` for a clean reboot)"};
+      return VmStop{
+          StopReason::kTripleFault,
+          "vCPU " + std::to_string(vcpu.index()) +
+              " triple-faulted (a guest crash, or `reboot=t`; use `reboot=k` for a clean reboot)"};
     case KVM_EXIT_SYSTEM_EVENT:
       switch (run->system_event.type) {
         case KVM_SYSTEM_EVENT_SHUTDOWN:
@@ -184,17 +196,20 @@ std::optional<VmStop> VcpuRunner::HandleExit(kvm::Vcpu& vcpu) {
                         "unknown system event " + std::to_string(run->system_event.type)};
       }
     case KVM_EXIT_INTERNAL_ERROR:
-      return VmStop{StopReason::kInternalError,
-                    "KVM internal error on vCPU " + std::to_string(vcpu.index()) + ", suberror " +
-                        std::to_string(run->internal.suberror) +
-                        " (an instruction KVM could not emulate; is this /dev/kvm real hardware KVM?)"};
+      return VmStop{
+          StopReason::kInternalError,
+          "KVM internal error on vCPU " + std::to_string(vcpu.index()) + ", suberror " +
+              std::to_string(run->internal.suberror) +
+              " (an instruction KVM could not emulate; is this /dev/kvm real hardware KVM?)"};
     case KVM_EXIT_FAIL_ENTRY:
       return VmStop{StopReason::kInternalError,
-                    "vCPU " + std::to_string(vcpu.index()) + " failed to enter the guest, hardware reason " +
+                    "vCPU " + std::to_string(vcpu.index()) +
+                        " failed to enter the guest, hardware reason " +
                         Hex(run->fail_entry.hardware_entry_failure_reason)};
     default:
       metrics_.other.fetch_add(1, std::memory_order_relaxed);
-      return VmStop{StopReason::kInternalError, "unexpected KVM exit reason " + std::to_string(run->exit_reason)};
+      return VmStop{StopReason::kInternalError,
+                    "unexpected KVM exit reason " + std::to_string(run->exit_reason)};
   }
 }
 

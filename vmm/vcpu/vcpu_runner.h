@@ -25,8 +25,8 @@ class VcpuRunner {
  public:
   // `on_stop` is called (on a vCPU thread, at most once per vCPU) when the
   // guest stops the VM or a vCPU fails.
-  VcpuRunner(std::vector<std::unique_ptr<kvm::Vcpu>> vcpus, const Bus& pio, const Bus& mmio, ExitMetrics& metrics,
-             std::function<void(const VmStop&)> on_stop);
+  VcpuRunner(std::vector<std::unique_ptr<kvm::Vcpu>> vcpus, const Bus& pio, const Bus& mmio,
+             ExitMetrics& metrics, std::function<void(const VmStop&)> on_stop);
   ~VcpuRunner();  // Stop()
   VcpuRunner(const VcpuRunner&) = delete;
   VcpuRunner& operator=(const VcpuRunner&) = delete;
@@ -58,8 +58,8 @@ class VcpuRunner {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   Command command_ = Command::kRun;
-  size_t parked_ = 0;   // threads waiting in the pause loop
-  size_t exited_ = 0;   // threads that left their loop
+  size_t parked_ = 0;  // threads waiting in the pause loop
+  size_t exited_ = 0;  // threads that left their loop
 };
 
 }  // namespace hull::vmm

@@ -7,12 +7,12 @@
 namespace hull::vmm {
 
 enum class StopReason {
-  kReset,         // guest rebooted (i8042 reset, PSCI reset): a clean stop
-  kPowerOff,      // guest powered off (PSCI SYSTEM_OFF, ACPI): a clean stop
-  kPanic,         // guest kernel panicked
-  kTripleFault,   // x86 triple fault (KVM_EXIT_SHUTDOWN)
-  kInternalError, // KVM could not run the guest (emulation failure, failed entry)
-  kVmmError,      // hull-vmm itself failed
+  kReset,          // guest rebooted (i8042 reset, PSCI reset): a clean stop
+  kPowerOff,       // guest powered off (PSCI SYSTEM_OFF, ACPI): a clean stop
+  kPanic,          // guest kernel panicked
+  kTripleFault,    // x86 triple fault (KVM_EXIT_SHUTDOWN)
+  kInternalError,  // KVM could not run the guest (emulation failure, failed entry)
+  kVmmError,       // hull-vmm itself failed
 };
 
 struct VmStop {
@@ -39,12 +39,18 @@ inline int ExitStatus(StopReason reason) {
 
 inline const char* StopReasonName(StopReason reason) {
   switch (reason) {
-    case StopReason::kReset: return "guest reset (reboot)";
-    case StopReason::kPowerOff: return "guest power-off";
-    case StopReason::kPanic: return "guest kernel panic";
-    case StopReason::kTripleFault: return "guest triple fault";
-    case StopReason::kInternalError: return "KVM internal error";
-    case StopReason::kVmmError: return "VMM error";
+    case StopReason::kReset:
+      return "guest reset (reboot)";
+    case StopReason::kPowerOff:
+      return "guest power-off";
+    case StopReason::kPanic:
+      return "guest kernel panic";
+    case StopReason::kTripleFault:
+      return "guest triple fault";
+    case StopReason::kInternalError:
+      return "KVM internal error";
+    case StopReason::kVmmError:
+      return "VMM error";
   }
   return "unknown";
 }

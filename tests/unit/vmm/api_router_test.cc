@@ -31,10 +31,13 @@ class FakeVm : public VmController {
 };
 
 struct ApiFixture : ::testing::Test {
-  ApiResponse Call(const std::string& method, const std::string& path, const std::string& body = "") {
+  ApiResponse Call(const std::string& method, const std::string& path,
+                   const std::string& body = "") {
     return router.Dispatch({method, path, body, {}}, vm);
   }
-  std::string Fault(const ApiResponse& r) { return r.body ? (*r.body)["fault_message"].get<std::string>() : ""; }
+  std::string Fault(const ApiResponse& r) {
+    return r.body ? (*r.body)["fault_message"].get<std::string>() : "";
+  }
   Router router = MakeRouter();
   FakeVm vm;
 };
@@ -47,8 +50,12 @@ TEST_F(ApiFixture, InstanceInfo) {
 }
 
 TEST_F(ApiFixture, ConfigureAndStart) {
-  EXPECT_EQ(Call("PUT", "/machine-config", R"({"vcpu_count": 2, "mem_size_mib": 256})").status, 204u);
-  EXPECT_EQ(Call("PUT", "/boot-source", R"({"kernel_image_path": "/k", "boot_args": "console=ttyS0"})").status, 204u);
+  EXPECT_EQ(Call("PUT", "/machine-config", R"({"vcpu_count": 2, "mem_size_mib": 256})").status,
+            204u);
+  EXPECT_EQ(
+      Call("PUT", "/boot-source", R"({"kernel_image_path": "/k", "boot_args": "console=ttyS0"})")
+          .status,
+      204u);
   EXPECT_EQ(vm.config_.machine_config.vcpu_count, 2u);
   EXPECT_EQ(vm.config_.boot_source->kernel_image_path, "/k");
   EXPECT_EQ(Call("PATCH", "/machine-config", R"({"mem_size_mib": 512})").status, 204u);
@@ -93,7 +100,8 @@ TEST_F(ApiFixture, BadRequestsGetFaultMessages) {
   EXPECT_NE(Fault(malformed).find("malformed JSON"), std::string::npos);
   auto empty = Call("PUT", "/boot-source", "");
   EXPECT_EQ(empty.status, 400u);
-  auto unknown = Call("PUT", "/machine-config", R"({"vcpu_count": 1, "mem_size_mib": 128, "vcpus": 2})");
+  auto unknown =
+      Call("PUT", "/machine-config", R"({"vcpu_count": 1, "mem_size_mib": 128, "vcpus": 2})");
   EXPECT_EQ(unknown.status, 400u);
   EXPECT_NE(Fault(unknown).find("'vcpus'"), std::string::npos);
   auto too_many = Call("PUT", "/machine-config", R"({"vcpu_count": 5, "mem_size_mib": 128})");

@@ -22,7 +22,9 @@ uint8_t Read(IoHandler& d, uint64_t offset) {
   d.Read(offset, {&v, 1});
   return v;
 }
-void Write(IoHandler& d, uint64_t offset, uint8_t v) { d.Write(offset, {&v, 1}); }
+void Write(IoHandler& d, uint64_t offset, uint8_t v) {
+  d.Write(offset, {&v, 1});
+}
 
 struct SerialFixture : ::testing::Test {
   std::shared_ptr<CountingIrq> irq = std::make_shared<CountingIrq>();
@@ -123,7 +125,8 @@ TEST_F(I8042Fixture, CtrlAltDelQueuesScancodesAndInterrupts) {
   controller.SendCtrlAltDel();
   EXPECT_EQ(irq->count, 1);
   std::vector<uint8_t> codes;
-  while (Read(controller, I8042::kCommandOffset) & 0x01) codes.push_back(Read(controller, I8042::kDataOffset));
+  while (Read(controller, I8042::kCommandOffset) & 0x01)
+    codes.push_back(Read(controller, I8042::kDataOffset));
   EXPECT_EQ(codes, (std::vector<uint8_t>{0x14, 0x11, 0xe0, 0x71}));
   EXPECT_EQ(irq->count, 4) << "one interrupt per byte";
 }

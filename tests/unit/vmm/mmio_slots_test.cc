@@ -1,8 +1,8 @@
 // Slot allocation for virtio-mmio devices: windows, IRQs, bus registration
 // and the announcement to the guest, with a fake arch back end.
-#include <gtest/gtest.h>
-
 #include "main/mmio_slots.h"
+
+#include <gtest/gtest.h>
 
 namespace hull::vmm {
 namespace {
@@ -37,7 +37,9 @@ class NullIrq : public IrqLine {
 
 class Register : public IoHandler {
  public:
-  void Read(uint64_t offset, std::span<uint8_t> data) override { data[0] = static_cast<uint8_t>(offset); }
+  void Read(uint64_t offset, std::span<uint8_t> data) override {
+    data[0] = static_cast<uint8_t>(offset);
+  }
   void Write(uint64_t, std::span<const uint8_t>) override {}
 };
 

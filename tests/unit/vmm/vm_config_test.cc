@@ -1,8 +1,8 @@
 // The Firecracker-shaped config file and sections: what parses, and that
 // every mistake names its field.
-#include <gtest/gtest.h>
-
 #include "config/vm_config.h"
+
+#include <gtest/gtest.h>
 
 namespace hull::vmm::config {
 namespace {
@@ -60,44 +60,73 @@ TEST(VmConfig, DefaultsWithOnlyABootSource) {
 TEST(VmConfig, ErrorsNameTheFieldAtFault) {
   EXPECT_NE(ErrorOf([] { ParseVmConfigFile("{nope"); }).find("not valid JSON"), std::string::npos);
   EXPECT_NE(ErrorOf([] { ParseVmConfigFile("{}"); }).find("boot-source"), std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "bogus": 1})"); })
-                .find("'bogus'"),
+  EXPECT_NE(ErrorOf([] {
+              ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "bogus": 1})");
+            }).find("'bogus'"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "balloon": {}})"); })
-                .find("balloon"),
+  EXPECT_NE(ErrorOf([] {
+              ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "balloon": {}})");
+            }).find("balloon"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseBootSource(json{{"kernel_image_path", "/k"}, {"kernel_path", "/x"}}); }).find("'kernel_path'"),
+  EXPECT_NE(ErrorOf([] {
+              ParseBootSource(json{{"kernel_image_path", "/k"}, {"kernel_path", "/x"}});
+            }).find("'kernel_path'"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseBootSource(json{{"kernel_image_path", 3}}); }).find("kernel_image_path: expected a string"),
+  EXPECT_NE(ErrorOf([] {
+              ParseBootSource(json{{"kernel_image_path", 3}});
+            }).find("kernel_image_path: expected a string"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 0}, {"mem_size_mib", 128}}); }).find("vcpu_count"),
+  EXPECT_NE(ErrorOf([] {
+              ParseMachineConfig(json{{"vcpu_count", 0}, {"mem_size_mib", 128}});
+            }).find("vcpu_count"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 0}}); }).find("mem_size_mib"),
+  EXPECT_NE(ErrorOf([] {
+              ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 0}});
+            }).find("mem_size_mib"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", -1}, {"mem_size_mib", 8}}); }).find("negative"),
+  EXPECT_NE(ErrorOf([] {
+              ParseMachineConfig(json{{"vcpu_count", -1}, {"mem_size_mib", 8}});
+            }).find("negative"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpus", 1}, {"mem_size_mib", 8}}); }).find("unknown field 'vcpus'"),
+  EXPECT_NE(ErrorOf([] {
+              ParseMachineConfig(json{{"vcpus", 1}, {"mem_size_mib", 8}});
+            }).find("unknown field 'vcpus'"),
             std::string::npos)
       << "a misspelled required field is reported by the name the user wrote";
-  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}}); }).find("mem_size_mib: is required"),
+  EXPECT_NE(ErrorOf([] {
+              ParseMachineConfig(json{{"vcpu_count", 1}});
+            }).find("mem_size_mib: is required"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 8}, {"cpu_template", "T2"}}); })
-                .find("cpu_template"),
+  EXPECT_NE(
+      ErrorOf([] {
+        ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 8}, {"cpu_template", "T2"}});
+      }).find("cpu_template"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf([] {
+              ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 8}, {"smt", true}});
+            }).find("smt"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseMachineConfig(json{{"vcpu_count", 1}, {"mem_size_mib", 8}, {"smt", true}}); }).find("smt"),
+  EXPECT_NE(ErrorOf([] {
+              ParseDrive(json{{"drive_id", "a"},
+                              {"path_on_host", "/p"},
+                              {"is_root_device", false},
+                              {"rate_limiter", json::object()}});
+            }).find("rate_limiter"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseDrive(json{{"drive_id", "a"}, {"path_on_host", "/p"}, {"is_root_device", false},
-                                         {"rate_limiter", json::object()}}); })
-                .find("rate_limiter"),
+  EXPECT_NE(
+      ErrorOf([] {
+        ParseNetworkInterface(json{{"iface_id", "e"}, {"host_dev_name", "t"}, {"guest_mac", "zz"}});
+      }).find("guest_mac"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf([] {
+              ParseVsock(json{{"guest_cid", 2}, {"uds_path", "/v"}});
+            }).find("guest_cid"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseNetworkInterface(json{{"iface_id", "e"}, {"host_dev_name", "t"}, {"guest_mac", "zz"}}); })
-                .find("guest_mac"),
-            std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseVsock(json{{"guest_cid", 2}, {"uds_path", "/v"}}); }).find("guest_cid"), std::string::npos);
-  EXPECT_NE(ErrorOf([] { ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "drives": [
+  EXPECT_NE(ErrorOf([] {
+              ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"}, "drives": [
       {"drive_id": "a", "path_on_host": "/p", "is_root_device": true},
-      {"drive_id": "a", "path_on_host": "/q", "is_root_device": false}]})"); })
-                .find("appears twice"),
+      {"drive_id": "a", "path_on_host": "/q", "is_root_device": false}]})");
+            }).find("appears twice"),
             std::string::npos);
 }
 
@@ -115,8 +144,14 @@ TEST(VmConfig, HostLimits) {
   m.vcpu_count = 8;
   m.mem_size_mib = 1024;
   EXPECT_NO_THROW(ValidateMachineConfig(m, {8, 1024}));
-  EXPECT_NE(ErrorOf([&] { ValidateMachineConfig(m, {4, 4096}); }).find("more than KVM allows"), std::string::npos);
-  EXPECT_NE(ErrorOf([&] { ValidateMachineConfig(m, {8, 512}); }).find("more than this host has"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] {
+              ValidateMachineConfig(m, {4, 4096});
+            }).find("more than KVM allows"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([&] {
+              ValidateMachineConfig(m, {8, 512});
+            }).find("more than this host has"),
+            std::string::npos);
 }
 
 TEST(VmConfig, UpsertReplacesById) {

@@ -53,7 +53,9 @@ TEST(X86BootTables, BootSregsEnterLongModeWithPaging) {
   EXPECT_EQ(s.gdt.base, kGdtAddress);
 }
 
-uint8_t Sum(const uint8_t* p, size_t n) { return std::accumulate(p, p + n, uint8_t{0}); }
+uint8_t Sum(const uint8_t* p, size_t n) {
+  return std::accumulate(p, p + n, uint8_t{0});
+}
 
 TEST(X86MpTable, ChecksumsAndOneProcessorEntryPerVcpu) {
   for (uint32_t cpus : {1u, 2u, 8u}) {

@@ -46,7 +46,8 @@ std::vector<uint8_t> MakeBzImage(size_t payload = 4096) {
   return image;
 }
 
-std::vector<uint8_t> MakeElf(uint64_t paddr, uint64_t filesz, uint64_t memsz, uint16_t machine = EM_X86_64) {
+std::vector<uint8_t> MakeElf(uint64_t paddr, uint64_t filesz, uint64_t memsz,
+                             uint16_t machine = EM_X86_64) {
   std::vector<uint8_t> image(sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + filesz, 0);
   Elf64_Ehdr ehdr{};
   std::memcpy(ehdr.e_ident, ELFMAG, SELFMAG);
@@ -96,7 +97,8 @@ TEST(X86KernelLoader, ZeroPageCarriesHeaderCmdlineInitrdAndE820) {
   EXPECT_EQ(page.Get<uint32_t>(zp::kHeader), zp::kHeaderMagic);
   EXPECT_EQ(page.Get<uint16_t>(zp::kVersion), 0x020f);
   EXPECT_EQ(page.Get<uint8_t>(zp::kTypeOfLoader), 0xff);
-  EXPECT_EQ(page.Get<uint8_t>(zp::kLoadFlags) & (zp::kLoadedHigh | zp::kCanUseHeap), zp::kLoadedHigh | zp::kCanUseHeap);
+  EXPECT_EQ(page.Get<uint8_t>(zp::kLoadFlags) & (zp::kLoadedHigh | zp::kCanUseHeap),
+            zp::kLoadedHigh | zp::kCanUseHeap);
   EXPECT_EQ(page.Get<uint32_t>(zp::kCmdLinePtr), kCmdlineAddress);
   EXPECT_EQ(page.Get<uint32_t>(zp::kExtCmdLinePtr), 0u);
   EXPECT_EQ(page.Get<uint32_t>(zp::kRamdiskImage), 0x3000000u);
@@ -165,7 +167,8 @@ TEST(X86KernelLoader, LoadsElfSegmentsAtPhysicalAddress) {
 
 TEST(X86KernelLoader, RejectsBadElf) {
   GuestMemory memory = MakeMemory(64 * kMiB);
-  EXPECT_THROW(LoadKernelImage(memory, MakeElf(0x1000000, 0x100, 0x100, EM_AARCH64), "k"), arch::BootError);
+  EXPECT_THROW(LoadKernelImage(memory, MakeElf(0x1000000, 0x100, 0x100, EM_AARCH64), "k"),
+               arch::BootError);
   EXPECT_THROW(LoadKernelImage(memory, MakeElf(0x1000000, 0x100, 0x10), "k"), arch::BootError);
   EXPECT_THROW(LoadKernelImage(memory, MakeElf(63 * kMiB, 0x100, 2 * kMiB), "k"), arch::BootError);
   auto truncated = MakeElf(0x1000000, 0x100, 0x100);
@@ -176,8 +179,9 @@ TEST(X86KernelLoader, RejectsBadElf) {
 TEST(X86KernelLoader, PlacesInitrdHighAndPageAligned) {
   EXPECT_EQ(PlaceInitrd(0x1800, 0x2000000, 0x4000000, 0x7fffffff), 0x4000000u - 0x2000);
   EXPECT_EQ(PlaceInitrd(0x1000, 0x2000000, 0x4000000, 0x2ffffff), 0x3000000u - 0x1000);
-  EXPECT_FALSE(PlaceInitrd(0x3000000, 0x2000000, 0x4000000, 0x7fffffff).has_value());  // overlaps the kernel
-  EXPECT_FALSE(PlaceInitrd(0x5000000, 0, 0x4000000, 0x7fffffff).has_value());          // larger than RAM
+  EXPECT_FALSE(
+      PlaceInitrd(0x3000000, 0x2000000, 0x4000000, 0x7fffffff).has_value());  // overlaps the kernel
+  EXPECT_FALSE(PlaceInitrd(0x5000000, 0, 0x4000000, 0x7fffffff).has_value());  // larger than RAM
 }
 
 }  // namespace

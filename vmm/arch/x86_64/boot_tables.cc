@@ -22,12 +22,14 @@ void WriteIdentityPageTables(const GuestMemory& memory) {
   memory.WriteOrThrow(kPdptAddress, {reinterpret_cast<const uint8_t*>(&pdpt_entry), 8}, "PDPT");
   std::array<uint64_t, 512> pd{};
   for (uint64_t i = 0; i < pd.size(); ++i) pd[i] = (i << 21) | kPresentWritable | kPageSize2M;
-  memory.WriteOrThrow(kPdAddress, {reinterpret_cast<const uint8_t*>(pd.data()), sizeof pd}, "page directory");
+  memory.WriteOrThrow(kPdAddress, {reinterpret_cast<const uint8_t*>(pd.data()), sizeof pd},
+                      "page directory");
 }
 
 void WriteGdtAndIdt(const GuestMemory& memory) {
   const auto gdt = BootGdt();
-  memory.WriteOrThrow(kGdtAddress, {reinterpret_cast<const uint8_t*>(gdt.data()), sizeof gdt}, "GDT");
+  memory.WriteOrThrow(kGdtAddress, {reinterpret_cast<const uint8_t*>(gdt.data()), sizeof gdt},
+                      "GDT");
   memory.WriteOrThrow(kIdtAddress, std::array<uint8_t, 8>{}, "IDT");
 }
 

@@ -11,13 +11,15 @@ constexpr uint32_t kEcxTscDeadline = 1u << 24;
 constexpr uint32_t kEdxHtt = 1u << 28;
 }  // namespace
 
-std::vector<kvm_cpuid_entry2> FilterCpuid(std::vector<kvm_cpuid_entry2> entries, const CpuidOptions& options) {
+std::vector<kvm_cpuid_entry2> FilterCpuid(std::vector<kvm_cpuid_entry2> entries,
+                                          const CpuidOptions& options) {
   const uint32_t vcpu_index = options.vcpu_index;
   const uint32_t vcpu_count = options.vcpu_count;
   for (auto& e : entries) {
     switch (e.function) {
       case kLeafFeatures:
-        // EBX: [31:24] initial APIC ID, [23:16] logical processors, [15:8] CLFLUSH line in 8-byte units.
+        // EBX: [31:24] initial APIC ID, [23:16] logical processors, [15:8] CLFLUSH line in 8-byte
+        // units.
         e.ebx = (vcpu_index << 24) | ((vcpu_count & 0xff) << 16) | (8u << 8) | (e.ebx & 0xff);
         e.ecx |= kEcxHypervisor;
         if (options.tsc_deadline) e.ecx |= kEcxTscDeadline;

@@ -19,6 +19,7 @@ struct CpuidOptions {
   bool tsc_deadline = false;
 };
 
-std::vector<kvm_cpuid_entry2> FilterCpuid(std::vector<kvm_cpuid_entry2> supported, const CpuidOptions& options);
+std::vector<kvm_cpuid_entry2> FilterCpuid(std::vector<kvm_cpuid_entry2> supported,
+                                          const CpuidOptions& options);
 
 }  // namespace hull::vmm::x86

@@ -18,8 +18,8 @@ namespace hull::vmm::x86 {
 
 struct LoadedKernel {
   bool bzimage = false;
-  uint64_t entry = 0;       // guest-physical 64-bit entry point
-  uint64_t end = 0;         // nothing else may be placed below this (image + decompression room)
+  uint64_t entry = 0;  // guest-physical 64-bit entry point
+  uint64_t end = 0;    // nothing else may be placed below this (image + decompression room)
   std::vector<uint8_t> setup_header;  // bzImage: bytes from 0x1f1 to the header's end
   uint32_t initrd_addr_max = 0x7fffffff;
   uint32_t cmdline_max = 2048;  // longest command line the kernel takes, without the NUL

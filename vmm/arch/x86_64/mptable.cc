@@ -50,9 +50,9 @@ std::vector<uint8_t> BuildMpTable(uint64_t address, uint32_t vcpu_count) {
   // Floating pointer structure.
   w.PutBytes("_MP_", 4);
   w.Put<uint32_t>(table_address);
-  w.Put<uint8_t>(1);  // length in 16-byte units
-  w.Put<uint8_t>(4);  // spec revision 1.4
-  w.Put<uint8_t>(0);  // checksum, below
+  w.Put<uint8_t>(1);                              // length in 16-byte units
+  w.Put<uint8_t>(4);                              // spec revision 1.4
+  w.Put<uint8_t>(0);                              // checksum, below
   for (int i = 0; i < 5; ++i) w.Put<uint8_t>(0);  // feature bytes: 0 = a config table follows
   out[10] = Checksum(out.data(), kFloatingPointerSize);
 
@@ -76,8 +76,8 @@ std::vector<uint8_t> BuildMpTable(uint64_t address, uint32_t vcpu_count) {
     w.Put<uint8_t>(static_cast<uint8_t>(cpu));  // APIC ID
     w.Put<uint8_t>(kApicVersion);
     w.Put<uint8_t>(static_cast<uint8_t>(1 | (cpu == 0 ? 2 : 0)));  // enabled, BSP
-    w.Put<uint32_t>(0x600);     // CPU signature: family 6
-    w.Put<uint32_t>(0x201);     // features: FPU, APIC
+    w.Put<uint32_t>(0x600);                                        // CPU signature: family 6
+    w.Put<uint32_t>(0x201);                                        // features: FPU, APIC
     w.Put<uint32_t>(0);
     w.Put<uint32_t>(0);
   }

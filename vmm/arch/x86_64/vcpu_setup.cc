@@ -37,12 +37,17 @@ void SetCpuid(kvm::Vcpu& vcpu, const std::vector<kvm_cpuid_entry2>& entries) {
 
 void SetMsrs(kvm::Vcpu& vcpu) {
   const std::vector<std::pair<uint32_t, uint64_t>> msrs = {
-      {0x174, 0},      {0x175, 0},      {0x176, 0},       // SYSENTER_CS/ESP/EIP
-      {0xc0000081, 0}, {0xc0000082, 0}, {0xc0000083, 0},  // STAR LSTAR CSTAR
-      {0xc0000084, 0}, {0xc0000102, 0},                   // SFMASK KERNEL_GS_BASE
-      {0x10, 0},                                          // TSC
-      {0x1a0, 1},                                         // MISC_ENABLE: fast strings
-      {0x2ff, (1u << 11) | 6},                            // MTRR default type: enabled, write-back
+      {0x174, 0},
+      {0x175, 0},
+      {0x176, 0},  // SYSENTER_CS/ESP/EIP
+      {0xc0000081, 0},
+      {0xc0000082, 0},
+      {0xc0000083, 0},  // STAR LSTAR CSTAR
+      {0xc0000084, 0},
+      {0xc0000102, 0},          // SFMASK KERNEL_GS_BASE
+      {0x10, 0},                // TSC
+      {0x1a0, 1},               // MISC_ENABLE: fast strings
+      {0x2ff, (1u << 11) | 6},  // MTRR default type: enabled, write-back
   };
   std::vector<kvm_msr_entry> entries;
   for (const auto& [index, value] : msrs) {

@@ -55,7 +55,8 @@ void X86Arch::SetupVm(kvm::Vm& vm) {
 void X86Arch::AddPlatformDevices(arch::PlatformContext& context) {
   serial_ = std::make_shared<devices::Serial>(context.irq_line(kCom1Irq), context.console_out);
   context.pio.Register(kCom1Port, 8, serial_);
-  i8042_ = std::make_shared<devices::I8042>(context.irq_line(kI8042KeyboardIrq), context.request_reset);
+  i8042_ =
+      std::make_shared<devices::I8042>(context.irq_line(kI8042KeyboardIrq), context.request_reset);
   context.pio.Register(kI8042DataPort, kI8042CommandPort - kI8042DataPort + 1, i8042_);
 }
 
@@ -72,11 +73,13 @@ bool X86Arch::SendCtrlAltDel() {
 void X86Arch::AnnounceMmioDevice(GuestAddress base, uint64_t size, uint32_t irq) {
   char buf[96];
   std::snprintf(buf, sizeof buf, " virtio_mmio.device=%lluK@0x%llx:%u",
-                static_cast<unsigned long long>(size >> 10), static_cast<unsigned long long>(base), irq);
+                static_cast<unsigned long long>(size >> 10), static_cast<unsigned long long>(base),
+                irq);
   device_cmdline_ += buf;
 }
 
-void X86Arch::LoadKernel(const GuestMemory& memory, const arch::BootSource& boot, uint32_t vcpu_count) {
+void X86Arch::LoadKernel(const GuestMemory& memory, const arch::BootSource& boot,
+                         uint32_t vcpu_count) {
   LoadedKernel kernel;
   {
     arch::MappedFile image(boot.kernel_path, "kernel image");
@@ -86,10 +89,12 @@ void X86Arch::LoadKernel(const GuestMemory& memory, const arch::BootSource& boot
 
   const std::string cmdline = boot.cmdline + device_cmdline_;
   if (cmdline.size() > kernel.cmdline_max) {
-    throw BootError("kernel command line is " + std::to_string(cmdline.size()) + " bytes; this kernel takes at most " +
-                    std::to_string(kernel.cmdline_max) + " (shorten boot_args or attach fewer devices)");
+    throw BootError("kernel command line is " + std::to_string(cmdline.size()) +
+                    " bytes; this kernel takes at most " + std::to_string(kernel.cmdline_max) +
+                    " (shorten boot_args or attach fewer devices)");
   }
-  memory.WriteOrThrow(kCmdlineAddress, {reinterpret_cast<const uint8_t*>(cmdline.c_str()), cmdline.size() + 1},
+  memory.WriteOrThrow(kCmdlineAddress,
+                      {reinterpret_cast<const uint8_t*>(cmdline.c_str()), cmdline.size() + 1},
                       "kernel command line");
 
   ZeroPageInputs inputs;
@@ -100,9 +105,10 @@ void X86Arch::LoadKernel(const GuestMemory& memory, const arch::BootSource& boot
     const uint64_t low_ram_end = memory.regions().front().guest_end();
     auto address = PlaceInitrd(size, kernel.end, low_ram_end, kernel.initrd_addr_max);
     if (!address) {
-      throw BootError("initrd " + *boot.initrd_path + " (" + std::to_string(size >> 20) +
-                      " MiB) does not fit in guest memory above the kernel; give the VM more memory "
-                      "(mem_size_mib) or use a smaller initrd");
+      throw BootError(
+          "initrd " + *boot.initrd_path + " (" + std::to_string(size >> 20) +
+          " MiB) does not fit in guest memory above the kernel; give the VM more memory "
+          "(mem_size_mib) or use a smaller initrd");
     }
     arch::ReadFileInto(*boot.initrd_path, *memory.Translate(*address, size), "initrd");
     inputs.initrd_address = *address;
@@ -120,13 +126,15 @@ void X86Arch::LoadKernel(const GuestMemory& memory, const arch::BootSource& boot
 }
 
 void X86Arch::SetupVcpu(kvm::Vcpu& vcpu, uint32_t vcpu_count) {
-  SetupBootVcpu(vcpu, FilterCpuid(supported_cpuid_, {vcpu.index(), vcpu_count, tsc_deadline_}), entry_);
+  SetupBootVcpu(vcpu, FilterCpuid(supported_cpuid_, {vcpu.index(), vcpu_count, tsc_deadline_}),
+                entry_);
 }
 
 }  // namespace hull::vmm::x86
 
 namespace hull::vmm::arch {
 std::unique_ptr<Arch> CreateHostArch(const kvm::KvmSystem& kvm) {
-  return std::make_unique<x86::X86Arch>(kvm.SupportedCpuid(), kvm.CheckExtension(KVM_CAP_TSC_DEADLINE_TIMER) > 0);
+  return std::make_unique<x86::X86Arch>(kvm.SupportedCpuid(),
+                                        kvm.CheckExtension(KVM_CAP_TSC_DEADLINE_TIMER) > 0);
 }
 }  // namespace hull::vmm::arch

@@ -29,7 +29,8 @@ class X86Arch : public arch::Arch {
   void ConsoleInput(std::span<const uint8_t> bytes) override;
   bool SendCtrlAltDel() override;
   void AnnounceMmioDevice(GuestAddress base, uint64_t size, uint32_t irq) override;
-  void LoadKernel(const GuestMemory& memory, const arch::BootSource& boot, uint32_t vcpu_count) override;
+  void LoadKernel(const GuestMemory& memory, const arch::BootSource& boot,
+                  uint32_t vcpu_count) override;
   void SetupVcpu(kvm::Vcpu& vcpu, uint32_t vcpu_count) override;
 
   // The full command line the guest gets (user part + device announcements).

@@ -26,7 +26,8 @@ std::vector<E820Entry> ZeroPage::GetE820() const {
   const size_t n = std::min<size_t>(Get<uint8_t>(zp::kE820Entries), zp::kE820MaxEntries);
   for (size_t i = 0; i < n; ++i) {
     const size_t at = zp::kE820Table + i * zp::kE820EntrySize;
-    out.push_back({Get<uint64_t>(at), Get<uint64_t>(at + 8), static_cast<E820Type>(Get<uint32_t>(at + 16))});
+    out.push_back(
+        {Get<uint64_t>(at), Get<uint64_t>(at + 8), static_cast<E820Type>(Get<uint32_t>(at + 16))});
   }
   return out;
 }

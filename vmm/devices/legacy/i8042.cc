@@ -6,9 +6,9 @@ constexpr uint8_t kStatusOutputFull = 0x01, kStatusSystem = 0x04, kStatusCommand
                   kStatusUnlocked = 0x10;
 constexpr uint8_t kControlKeyboardInterrupt = 0x01, kControlSystem = 0x04;
 constexpr uint8_t kCmdReadControl = 0x20, kCmdWriteControl = 0x60, kCmdDisableAux = 0xa7,
-                  kCmdEnableAux = 0xa8, kCmdTestAux = 0xa9, kCmdSelfTest = 0xaa, kCmdTestKeyboard = 0xab,
-                  kCmdDisableKeyboard = 0xad, kCmdEnableKeyboard = 0xae, kCmdReadOutputPort = 0xd0,
-                  kCmdWriteOutputPort = 0xd1, kCmdPulseReset = 0xfe;
+                  kCmdEnableAux = 0xa8, kCmdTestAux = 0xa9, kCmdSelfTest = 0xaa,
+                  kCmdTestKeyboard = 0xab, kCmdDisableKeyboard = 0xad, kCmdEnableKeyboard = 0xae,
+                  kCmdReadOutputPort = 0xd0, kCmdWriteOutputPort = 0xd1, kCmdPulseReset = 0xfe;
 constexpr uint8_t kSelfTestOk = 0x55, kInterfaceTestOk = 0x00;
 constexpr size_t kBufferLimit = 16;
 }  // namespace
@@ -38,7 +38,8 @@ void I8042::Read(uint64_t offset, std::span<uint8_t> data) {
     data[0] = output_.front();
     output_.pop_front();
     // More scancodes queued: interrupt again for the next one.
-    if (!output_.empty() && (control_ & kControlKeyboardInterrupt) && keyboard_irq_) keyboard_irq_->Trigger();
+    if (!output_.empty() && (control_ & kControlKeyboardInterrupt) && keyboard_irq_)
+      keyboard_irq_->Trigger();
   }
 }
 
@@ -53,16 +54,35 @@ void I8042::Write(uint64_t offset, std::span<const uint8_t> data) {
       last_was_command_ = true;
       pending_command_ = 0;
       switch (value) {
-        case kCmdReadControl: Push(control_); break;
+        case kCmdReadControl:
+          Push(control_);
+          break;
         case kCmdWriteControl:
-        case kCmdWriteOutputPort: pending_command_ = value; break;
-        case kCmdReadOutputPort: Push(0x01); break;  // reset line high (not asserted)
-        case kCmdSelfTest: Push(kSelfTestOk); break;
-        case kCmdTestKeyboard: Push(kInterfaceTestOk); break;
-        case kCmdTestAux: Push(0xff); break;  // no mouse port
-        case kCmdDisableAux: case kCmdEnableAux: case kCmdDisableKeyboard: case kCmdEnableKeyboard: break;
-        case kCmdPulseReset: reset = true; break;
-        default: break;
+        case kCmdWriteOutputPort:
+          pending_command_ = value;
+          break;
+        case kCmdReadOutputPort:
+          Push(0x01);
+          break;  // reset line high (not asserted)
+        case kCmdSelfTest:
+          Push(kSelfTestOk);
+          break;
+        case kCmdTestKeyboard:
+          Push(kInterfaceTestOk);
+          break;
+        case kCmdTestAux:
+          Push(0xff);
+          break;  // no mouse port
+        case kCmdDisableAux:
+        case kCmdEnableAux:
+        case kCmdDisableKeyboard:
+        case kCmdEnableKeyboard:
+          break;
+        case kCmdPulseReset:
+          reset = true;
+          break;
+        default:
+          break;
       }
     } else if (offset == kDataOffset) {
       last_was_command_ = false;

@@ -13,9 +13,12 @@ constexpr uint8_t kMcrLoopback = 0x10;
 constexpr uint8_t kMsrCts = 0x10, kMsrDsr = 0x20, kMsrDcd = 0x80;
 }  // namespace
 
-Serial::Serial(std::shared_ptr<IrqLine> irq, Output output) : irq_(std::move(irq)), output_(std::move(output)) {}
+Serial::Serial(std::shared_ptr<IrqLine> irq, Output output)
+    : irq_(std::move(irq)), output_(std::move(output)) {}
 
-bool Serial::loopback() const { return (mcr_ & kMcrLoopback) != 0; }
+bool Serial::loopback() const {
+  return (mcr_ & kMcrLoopback) != 0;
+}
 
 void Serial::Read(uint64_t offset, std::span<uint8_t> data) {
   if (data.size() != 1) return;  // the UART has byte registers only
@@ -122,7 +125,8 @@ void Serial::WriteRegister(uint64_t offset, uint8_t value) {
 }
 
 void Serial::RaiseIfPending() {
-  const bool pending = ((ier_ & kIerRxAvailable) && !rx_.empty()) || ((ier_ & kIerThrEmpty) && thr_empty_pending_);
+  const bool pending =
+      ((ier_ & kIerRxAvailable) && !rx_.empty()) || ((ier_ & kIerThrEmpty) && thr_empty_pending_);
   if (pending && irq_) irq_->Trigger();
 }
 
