@@ -118,6 +118,11 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   agent_->Health();
   shim::agentpb::CreateSandboxRequest sandbox;
   sandbox.set_sandbox_id(request.id());
+  // The guest's hostname: the spec's, else the container id (as Docker does
+  // with a short id), capped at the kernel's 64-byte limit.
+  nlohmann::json parsed = nlohmann::json::parse(config_json, nullptr, false);
+  std::string hostname = parsed.is_object() ? parsed.value("hostname", std::string()) : std::string();
+  sandbox.set_hostname((hostname.empty() ? request.id() : hostname).substr(0, 63));
   agent_->CreateSandbox(sandbox);
 }
 

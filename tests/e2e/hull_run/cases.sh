@@ -30,7 +30,7 @@ bundle_running() {
 
 # Nothing may outlive a run: no VMM, no state directory.
 check_clean() {
-  if pgrep -f hull-vmm >/dev/null 2>&1; then fail "a hull-vmm process was left behind: $(pgrep -af hull-vmm)"; fi
+  if running hull-vmm; then fail "a hull-vmm process was left behind"; fi
   if [ -d "$R/run/hull-e2e" ] && [ -n "$(ls -A "$R/run/hull-e2e")" ]; then
     fail "state left behind: $(ls -A "$R/run/hull-e2e")"
   fi
