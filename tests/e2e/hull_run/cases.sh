@@ -12,6 +12,8 @@ RUNFLAGS="--vmm $(find_bin hull-vmm) --kernel $KERNEL --initrd $R/opt/hull/share
 BUNDLE=$R/opt/bundle
 
 fail() { echo "FAIL: $*"; exit 1; }
+# Is a process with this comm (first 15 bytes of its name) running? (no pgrep in L1's busybox)
+running() { for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = "$1" ] && return 0; done; return 1; }
 
 # Writes a bundle whose config.json runs "$@" (same rootfs): the "sh" line of
 # the base config's process.args is replaced by the JSON-escaped arguments.
