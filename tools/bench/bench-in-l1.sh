@@ -23,3 +23,6 @@ while [ $i -lt "$N" ]; do
   echo "{\"round\": $i, \"vmm\": \"hull\", \"what\": \"boot\", \"result\": $(boot-timer --marker HULL_E2E_INIT --timeout 300 -- hull-vmm --config-file /tmp/vm.json --no-console-input --log-level warn)}"
   echo "{\"round\": $i, \"vmm\": \"qemu\", \"what\": \"boot\", \"result\": $(boot-timer --marker HULL_E2E_INIT --timeout 300 -- $qemu_base -serial stdio -kernel $B/kernel -initrd $B/initrd.cpio -append 'console=ttyS0 reboot=t panic=1 pci=off quiet rdinit=/init hull_e2e=run')}"
 done
+# hull-vmm's own view at exit: RSS, guest RAM resident (mincore), the difference.
+hull-vmm --config-file /tmp/vm.json --no-console-input --log-level debug >/dev/null 2>/tmp/hull-debug.log
+echo "{\"round\": 0, \"vmm\": \"hull\", \"what\": \"memory\", \"result\": $(sed -n 's/.*debug: metrics: //p' /tmp/hull-debug.log)}"

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <chrono>
 
 #include "devices/legacy/boot_marker.h"
@@ -86,6 +89,17 @@ void Machine::Resume() {
 void Machine::Stop() {
   if (vcpus_) vcpus_->Stop();
 }
+uint64_t Machine::GuestResidentBytes() const {
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t resident = 0;
+  for (const auto& region : memory_.regions()) {
+    std::vector<unsigned char> pages((region.size() + page - 1) / page);
+    if (::mincore(region.host_base(), region.size(), pages.data()) != 0) continue;
+    for (unsigned char p : pages) resident += (p & 1) ? page : 0;
+  }
+  return resident;
+}
+
 bool Machine::SendCtrlAltDel() {
   return arch_->SendCtrlAltDel();
 }

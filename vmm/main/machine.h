@@ -48,6 +48,9 @@ class Machine {
 
   const ExitMetrics& exit_metrics() const { return metrics_; }
   const GuestMemory& memory() const { return memory_; }
+  // Bytes of guest RAM the host has backed so far (mincore), to tell the
+  // VMM's own memory from the guest's in the process RSS.
+  uint64_t GuestResidentBytes() const;
 
  private:
   MachineHooks hooks_;

@@ -30,6 +30,21 @@ bool StdinIsPollable() {
          (S_ISCHR(st.st_mode) && ::isatty(STDIN_FILENO));
 }
 
+// VmRSS of this process in KiB, or -1.
+int64_t SelfRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      int64_t kib = -1;
+      status >> kib;
+      return kib;
+    }
+    status.ignore(1 << 12, '\n');
+  }
+  return -1;
+}
+
 uint64_t HostMemoryMib() {
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page_size = ::sysconf(_SC_PAGESIZE);
@@ -144,6 +159,13 @@ nlohmann::json VmmApp::MetricsJson() const {
                        {"unhandled_mmio", m.unhandled_mmio.load()},
                        {"interrupted", m.interrupted.load()},
                        {"other", m.other.load()}};
+  }
+  const int64_t rss_kib = SelfRssKib();
+  j["rss_kib"] = rss_kib;
+  if (machine_ && rss_kib >= 0) {
+    const auto guest_kib = static_cast<int64_t>(machine_->GuestResidentBytes() >> 10);
+    j["guest_resident_kib"] = guest_kib;
+    j["vmm_overhead_kib"] = rss_kib - guest_kib;  // what the VMM itself costs
   }
   j["state"] = api::VmStateName(state_);
   if (stop_) j["stop_reason"] = StopReasonName(stop_->reason);

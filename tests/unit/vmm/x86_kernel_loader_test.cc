@@ -152,6 +152,13 @@ TEST(X86KernelLoader, RejectsKernelThatDoesNotFitInMemory) {
   EXPECT_THROW(LoadKernelImage(memory, MakeBzImage(), "k"), arch::BootError);
 }
 
+TEST(X86KernelLoader, RejectsPreferredAddressBeyondMemory) {
+  GuestMemory memory = MakeMemory(64 * kMiB);
+  auto image = MakeBzImage();
+  Put<uint64_t>(image, 0x258, ~uint64_t{0} - kMiB);  // would wrap the end computation
+  EXPECT_THROW(LoadKernelImage(memory, image, "k"), arch::BootError);
+}
+
 TEST(X86KernelLoader, LoadsElfSegmentsAtPhysicalAddress) {
   GuestMemory memory = MakeMemory(64 * kMiB);
   const auto kernel = LoadKernelImage(memory, MakeElf(0x1000000, 0x100, 0x2000), "k");

@@ -74,6 +74,10 @@ LoadedKernel LoadBzImage(const GuestMemory& memory, std::span<const uint8_t> ima
   // The decompressor unpacks to pref_address (LOAD_PHYSICAL_ADDR) and needs init_size from there.
   const uint64_t pref_address = ReadAt<uint64_t>(image, 0x258, what, "pref_address");
   const uint32_t init_size = ReadAt<uint32_t>(image, zp::kInitSize, what, "init_size");
+  if (pref_address > memory.end()) {  // also keeps the sum below from wrapping
+    throw BootError(what + ": the kernel wants to run at " + Hex(pref_address) +
+                    ", beyond guest RAM; give the VM more memory");
+  }
   kernel.end = std::max(kHighMemoryStart + payload.size(),
                         std::max(pref_address, kHighMemoryStart) + init_size);
   if (!memory.Contains(kHighMemoryStart, kernel.end - kHighMemoryStart)) {
