@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
 
   // SIGTERM/SIGINT are taken by a thread; nothing else may die of them or of SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
+  // A real handler, even though the signals are only ever taken by sigwait():
+  // the kernel drops signals whose handler is SIG_DFL before they reach PID 1.
+  ::signal(SIGTERM, [](int) {});
+  ::signal(SIGINT, [](int) {});
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
@@ -86,10 +90,7 @@ int main(int argc, char** argv) {
   hull::runtime::Runtime runtime({state_dir, cgroup_mount});
   hull::service::Sandbox sandbox({state_dir, pid1});
   std::atomic<bool> stop{false};
-  auto request_stop = [&] {
-    if (stop.exchange(true)) return;
-    ::shutdown(listen_fd.get(), SHUT_RDWR);
-  };
+  auto request_stop = [&] { stop = true; };
   hull::service::AgentService service(runtime, sandbox, request_stop);
 
   grpc::ServerBuilder builder;
@@ -116,7 +117,7 @@ int main(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   runtime.remove_all();
   if (address.kind == hull::service::ListenAddress::Kind::unix_socket) ::unlink(address.path.c_str());
-  ::kill(::getpid(), SIGTERM);  // wakes the signal thread when the stop came from DestroySandbox
+  pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes it when the stop came from DestroySandbox
   signal_thread.join();
   if (pid1) hull::agent::power_off();
   log_line("stopped");

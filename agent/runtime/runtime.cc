@@ -418,14 +418,18 @@ void Runtime::signal(const std::string& id, const std::string& exec_id, int sig,
   if (::kill(p->pid, sig) != 0) throw_errno("kill(" + std::to_string(p->pid) + ", " + std::to_string(sig) + ")");
 }
 
-ExitStatus Runtime::wait(const std::string& id, const std::string& exec_id) {
+std::optional<ExitStatus> Runtime::wait(const std::string& id, const std::string& exec_id,
+                                        const std::function<bool()>& cancelled) {
   pid_t pid;
   {
     auto c = find(id);
     std::lock_guard<std::mutex> g(c->mu);
     pid = find_process(*c, exec_id)->pid;
   }
-  return reaper_.wait(pid);
+  for (;;) {
+    if (auto st = reaper_.wait_for(pid, 200)) return st;
+    if (cancelled()) return std::nullopt;
+  }
 }
 
 std::shared_ptr<ProcessIo> Runtime::io(const std::string& id, const std::string& exec_id) {

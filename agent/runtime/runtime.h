@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -67,7 +68,10 @@ class Runtime {
   void remove_all();
   pid_t exec(const std::string& id, const std::string& exec_id, const std::string& process_json);
   void signal(const std::string& id, const std::string& exec_id, int sig, bool all);
-  ExitStatus wait(const std::string& id, const std::string& exec_id);
+  // Blocks until the process exits, or returns nullopt once `cancelled` says so
+  // (checked every 200 ms; a client that hung up must not hold a thread).
+  std::optional<ExitStatus> wait(const std::string& id, const std::string& exec_id,
+                                 const std::function<bool()>& cancelled = [] { return false; });
   // The stdio of a process; the shared_ptr keeps it alive while a stream runs.
   std::shared_ptr<ProcessIo> io(const std::string& id, const std::string& exec_id);
   void pause(const std::string& id);

@@ -85,12 +85,18 @@ Status AgentService::SignalProcess(ServerContext*, const pb::SignalProcessReques
   });
 }
 
-Status AgentService::WaitProcess(ServerContext*, const pb::ProcessRequest* req, pb::WaitProcessResponse* resp) {
-  return guarded([&] {
-    runtime::ExitStatus st = rt_.wait(req->container_id(), req->exec_id());
-    resp->set_exit_status(st.code);
-    resp->set_signal(static_cast<uint32_t>(st.signal));
+Status AgentService::WaitProcess(ServerContext* ctx, const pb::ProcessRequest* req, pb::WaitProcessResponse* resp) {
+  bool cancelled = false;
+  Status s = guarded([&] {
+    auto st = rt_.wait(req->container_id(), req->exec_id(), [&] { return ctx->IsCancelled(); });
+    if (!st) {
+      cancelled = true;
+      return;
+    }
+    resp->set_exit_status(st->code);
+    resp->set_signal(static_cast<uint32_t>(st->signal));
   });
+  return cancelled ? Status(grpc::StatusCode::CANCELLED, "the client cancelled the wait") : s;
 }
 
 Status AgentService::WriteStdin(ServerContext*, const pb::WriteStdinRequest* req, pb::WriteStdinResponse* resp) {

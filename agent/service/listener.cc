@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -62,9 +63,13 @@ runtime::UniqueFd listen_on(const ListenAddress& address) {
 
 void accept_loop(grpc::Server& server, int listen_fd, const std::atomic<bool>& stop) {
   while (!stop) {
+    // Polled with a timeout: shutdown(2) does not wake accept() on AF_VSOCK.
+    pollfd p{listen_fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, 200);
+    if (ready <= 0) continue;
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN) continue;
       if (stop) return;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         ::usleep(10000);  // out of resources: try again shortly rather than spin

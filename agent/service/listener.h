@@ -22,7 +22,7 @@ struct ListenAddress {
 ListenAddress parse_listen_address(const std::string& text);
 // A listening socket; throws std::runtime_error naming the address.
 runtime::UniqueFd listen_on(const ListenAddress& address);
-// Accepts until `stop` is set (wake it by shutdown(2) on the socket).
+// Accepts until `stop` is set (noticed within 200 ms).
 void accept_loop(grpc::Server& server, int listen_fd, const std::atomic<bool>& stop);
 
 }  // namespace hull::service

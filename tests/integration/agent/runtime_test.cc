@@ -47,7 +47,7 @@ class AgentRuntimeTest : public ::testing::Test {
     rt_->io(id, "")->close_stdin();
     rt_->start(id);
     Result r;
-    r.exit = rt_->wait(id, "").code;
+    r.exit = rt_->wait(id, "")->code;
     r.out = out.get();
     r.err = err.get();
     rt_->remove(id, false);
@@ -123,13 +123,13 @@ TEST_F(AgentRuntimeTest, SignalsReachTheProcess) {
                                   [] { return false; });
   EXPECT_EQ(first, "ready\n");
   rt_->signal("sig", "", SIGTERM, false);
-  EXPECT_EQ(rt_->wait("sig", "").code, 7);
+  EXPECT_EQ(rt_->wait("sig", "")->code, 7);
   rt_->remove("sig", false);
 
   rt_->create("kill", default_spec({"sleep", "100"}).dump(), RootfsSource{rootfs_, {}});
   rt_->start("kill");
   rt_->signal("kill", "", SIGKILL, false);
-  ExitStatus st = rt_->wait("kill", "");
+  ExitStatus st = *rt_->wait("kill", "");
   EXPECT_EQ(st.code, 137);
   EXPECT_EQ(st.signal, SIGKILL);
   rt_->remove("kill", false);
@@ -144,7 +144,7 @@ TEST_F(AgentRuntimeTest, ExecJoinsTheRunningContainer) {
   rt_->exec("ex", "e1", R"({"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "hostname; pidof sleep"], "cwd": "/",
                             "env": ["PATH=/bin"]})");
   std::string out = drain(*rt_, "ex", "e1", OutputStream::stdout_stream);
-  EXPECT_EQ(rt_->wait("ex", "e1").code, 0);
+  EXPECT_EQ(rt_->wait("ex", "e1")->code, 0);
   EXPECT_EQ(out, "exec-host\n1\n");
   auto procs = rt_->processes("ex");
   ASSERT_FALSE(procs.empty());
