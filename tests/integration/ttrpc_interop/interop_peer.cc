@@ -1,6 +1,7 @@
 // hull's side of the ttrpc interop test (see run_interop.sh):
 //   ttrpc_interop_peer server SOCKET   serve hull.interop.Echo until stdin closes
 //   ttrpc_interop_peer client SOCKET   exercise the Go reference server
+//   ttrpc_interop_peer bench SOCKET N  N sequential Echo calls, prints latency
 // The service matches go/interop.go; payloads are google.protobuf.StringValue,
 // which is what gogo's types.StringValue puts on the wire.
 #include <spdlog/spdlog.h>
@@ -126,11 +127,28 @@ int RunClient(const std::string& socket) {
   return 0;
 }
 
+// Sequential small Echo calls: round-trip latency of one connection.
+int Bench(const std::string& socket, int calls) {
+  hull::ttrpc::Client client(socket);
+  auto request = Str("ping");
+  for (int i = 0; i < 100; ++i) client.Call<StringValue>(kService, "Echo", request);  // warm up
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < calls; ++i) client.Call<StringValue>(kService, "Echo", request);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "c++ client: " << calls << " calls in " << seconds << " s, " << (seconds / calls * 1e6)
+            << " us per round trip" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "bench") {
+    spdlog::set_level(spdlog::level::err);
+    return Bench(argv[2], std::stoi(argv[3]));
+  }
   if (argc != 3) {
-    std::cerr << "usage: ttrpc_interop_peer server|client SOCKET\n";
+    std::cerr << "usage: ttrpc_interop_peer server|client SOCKET | bench SOCKET CALLS\n";
     return 2;
   }
   spdlog::set_level(spdlog::level::err);

@@ -12,7 +12,6 @@
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "google/protobuf/empty.pb.h"
 #include "task/task_service.h"
-#include "task/unwired_sandbox.h"
 #include "ttrpc/client.h"
 #include "ttrpc/server.h"
 
@@ -478,31 +477,6 @@ TEST_F(TaskServiceTest, ShutdownNowIgnoresRemainingContainers) {
   Call("Shutdown", req);
   EXPECT_EQ(sandbox_.shutdowns, 1);
   EXPECT_EQ(exit_requests_, 1);
-}
-
-TEST(UnwiredSandboxTest, CreateSaysTheSandboxIsNotWiredAndNothingExists) {
-  UnwiredSandbox sandbox;
-  RecordingPublisher events;
-  TaskService service(sandbox, events, nullptr);
-  v2::CreateTaskRequest create;
-  create.set_id("c1");
-  create.set_bundle("/b");
-  try {
-    service.Create(create);
-    FAIL() << "Create succeeded without a sandbox";
-  } catch (const TtrpcError& e) {
-    EXPECT_EQ(e.code(), Code::kUnimplemented);
-    EXPECT_NE(std::string(e.what()).find("hull-vmm sandbox not wired yet"), std::string::npos) << e.what();
-  }
-  v2::StateRequest state;
-  state.set_id("c1");
-  try {
-    service.State(state);
-    FAIL() << "State found a task";
-  } catch (const TtrpcError& e) {
-    EXPECT_EQ(e.code(), Code::kNotFound);
-  }
-  EXPECT_TRUE(events.Take().empty());
 }
 
 }  // namespace

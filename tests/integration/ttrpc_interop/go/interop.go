@@ -4,6 +4,7 @@
 //
 //	interop server SOCKET   serve hull.interop.Echo until stdin closes
 //	interop client SOCKET   exercise hull's server; exit 1 on the first mismatch
+//	interop bench SOCKET N  N sequential Echo calls, prints latency
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -153,7 +155,43 @@ func client(path string) error {
 	return nil
 }
 
+// bench makes n sequential small Echo calls and prints the round-trip latency.
+func bench(path string, n int) error {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return err
+	}
+	cl := ttrpc.NewClient(conn)
+	defer cl.Close()
+	var out types.StringValue
+	for i := 0; i < 100; i++ {
+		if err := cl.Call(context.Background(), service, "Echo", str("ping"), &out); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if err := cl.Call(context.Background(), service, "Echo", str("ping"), &out); err != nil {
+			return err
+		}
+	}
+	d := time.Since(start)
+	fmt.Printf("go client: %d calls in %v, %.1f us per round trip\n", n, d, float64(d.Microseconds())/float64(n))
+	return nil
+}
+
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "bench" {
+		n, err := strconv.Atoi(os.Args[3])
+		if err == nil {
+			err = bench(os.Args[2], n)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "interop:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: interop server|client SOCKET")
 		os.Exit(2)
