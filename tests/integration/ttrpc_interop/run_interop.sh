@@ -5,8 +5,9 @@
 # Exits 77 (skipped) when the Go toolchain or the Go ttrpc sources are missing.
 set -euo pipefail
 
-peer=$1
-work=$2
+peer=$(realpath "$1")
+mkdir -p "$2"
+work=$(cd "$2" && pwd)  # GOCACHE must be absolute
 here=$(cd "$(dirname "$0")" && pwd)
 gopath=/usr/share/gocode
 if ! command -v go >/dev/null || [[ ! -d $gopath/src/github.com/containerd/ttrpc ]]; then
@@ -14,7 +15,6 @@ if ! command -v go >/dev/null || [[ ! -d $gopath/src/github.com/containerd/ttrpc
   exit 77
 fi
 
-mkdir -p "$work"
 tmp=$(mktemp -d /tmp/hull-interop-XXXXXX)
 server_pid=
 cleanup() {
