@@ -199,6 +199,21 @@ TEST_F(TtrpcServerTest, ClientSeesUnavailableWhenServerGoes) {
   EXPECT_FALSE(std::filesystem::exists(socket_)) << "Shutdown leaves no socket file";
 }
 
+TEST_F(TtrpcServerTest, ClientHangUpCancelsItsRunningCalls) {
+  Start();
+  auto client = std::make_unique<Client>(socket_);
+  auto blocked = std::async(std::launch::async, [&] { return CallCode(*client, "test.Echo", "BlockUntilCancelled"); });
+  for (int i = 0; i < 200 && server_->ActiveCalls() == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(server_->ActiveCalls(), 1u);
+  client->Close();
+  EXPECT_EQ(blocked.get(), Code::kUnavailable);
+  // containerd going away must not leave a Wait handler running forever.
+  for (int i = 0; i < 200 && !saw_cancel_; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(saw_cancel_);
+  for (int i = 0; i < 200 && server_->ActiveCalls() != 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(server_->ActiveCalls(), 0u);
+}
+
 TEST_F(TtrpcServerTest, ListenRefusesExistingPathAndConnectReportsMissingServer) {
   EXPECT_THROW(Client("unix://" + dir_ + "/nobody.sock"), TtrpcError);
   Start();
