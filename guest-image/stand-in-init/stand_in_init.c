@@ -31,7 +31,7 @@
 #endif
 #define BOOT_MARKER_VALUE 123
 
-static void mount_api_fs(const char *source, const char *target, const char *type) {
+static void mount_api_fs(const char* source, const char* target, const char* type) {
   mkdir(target, 0755);  // usually already in the initramfs
   if (mount(source, target, type, MS_NOSUID | MS_NOEXEC, NULL) != 0 && errno != EBUSY)
     fprintf(stderr, "hull-guest: mount %s on %s: %s\n", type, target, strerror(errno));
@@ -46,27 +46,27 @@ static int write_boot_marker(void) {
     return -1;
   }
   long page = sysconf(_SC_PAGESIZE);
-  void *map = mmap(NULL, (size_t)page, PROT_WRITE, MAP_SHARED, fd, (off_t)BOOT_MARKER_ADDR);
+  void* map = mmap(NULL, (size_t)page, PROT_WRITE, MAP_SHARED, fd, (off_t)BOOT_MARKER_ADDR);
   int saved = errno;
   close(fd);
   if (map == MAP_FAILED) {
     fprintf(stderr, "hull-guest: boot marker: mmap 0x%lx: %s\n", BOOT_MARKER_ADDR, strerror(saved));
     return -1;
   }
-  *(volatile uint8_t *)map = BOOT_MARKER_VALUE;
+  *(volatile uint8_t*)map = BOOT_MARKER_VALUE;
   munmap(map, (size_t)page);
   return 0;
 }
 
-static int cmdline_has(const char *word) {
+static int cmdline_has(const char* word) {
   char line[4096];
-  FILE *f = fopen("/proc/cmdline", "re");
+  FILE* f = fopen("/proc/cmdline", "re");
   if (f == NULL) return 0;
   size_t n = fread(line, 1, sizeof line - 1, f);
   fclose(f);
   line[n] = '\0';
   size_t len = strlen(word);
-  for (char *p = strtok(line, " \n"); p != NULL; p = strtok(NULL, " \n"))
+  for (char* p = strtok(line, " \n"); p != NULL; p = strtok(NULL, " \n"))
     if (strncmp(p, word, len) == 0 && p[len] == '\0') return 1;
   return 0;
 }

@@ -43,7 +43,8 @@ void WriteFile(const std::filesystem::path& path, const std::string& bytes) {
 }
 
 TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "hull-guest-test-XXXXXX").string();
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "hull-guest-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
 }

@@ -5,7 +5,9 @@ namespace {
 
 constexpr size_t kHeaderSize = 110;  // "070701" + 13 fields of 8 hex digits
 
-size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
+size_t Align4(size_t n) {
+  return (n + 3) & ~size_t{3};
+}
 
 uint32_t HexField(const std::string& archive, size_t at, int index) {
   const std::string hex = archive.substr(at + 6 + 8 * index, 8);
@@ -39,8 +41,7 @@ std::vector<CpioEntry> ReadCpio(const std::string& archive) {
       throw CpioError("truncated name at offset " + std::to_string(at));
     e.name = archive.substr(at + kHeaderSize, name_size - 1);
     const size_t data_at = Align4(at + kHeaderSize + name_size);
-    if (data_at + file_size > archive.size())
-      throw CpioError("truncated data of " + e.name);
+    if (data_at + file_size > archive.size()) throw CpioError("truncated data of " + e.name);
     e.data = archive.substr(data_at, file_size);
     at = Align4(data_at + file_size);
     if (e.name == "TRAILER!!!") return entries;

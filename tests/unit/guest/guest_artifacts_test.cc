@@ -2,11 +2,11 @@
 // kernel's final .config holds every option hull needs (parsed, not grepped),
 // the kernel images have the right format, and the initramfs holds exactly the
 // configured /init.
+#include <gtest/gtest.h>
+
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "command.h"
 #include "cpio_reader.h"
@@ -33,39 +33,65 @@ std::string InitFileFor(const std::string& arch) {
 // hull's own list of must-haves, independent of the fragments, so that
 // deleting a line from a fragment by mistake fails here.
 const std::vector<std::pair<std::string, std::optional<std::string>>> kCommonMustHave = {
-    {"CONFIG_VIRTIO_MMIO", "y"},       {"CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES", "y"},
-    {"CONFIG_VIRTIO_BLK", "y"},        {"CONFIG_VIRTIO_NET", "y"},
-    {"CONFIG_VSOCKETS", "y"},          {"CONFIG_VIRTIO_VSOCKETS", "y"},
-    {"CONFIG_VIRTIO_CONSOLE", "y"},    {"CONFIG_HW_RANDOM_VIRTIO", "y"},
-    {"CONFIG_BLK_DEV_INITRD", "y"},    {"CONFIG_RD_LZ4", "y"},
-    {"CONFIG_DEVTMPFS", "y"},          {"CONFIG_DEVMEM", "y"},
-    {"CONFIG_PRINTK", "y"},            {"CONFIG_PANIC_TIMEOUT", "-1"},
-    {"CONFIG_UNIX98_PTYS", "y"},       {"CONFIG_TMPFS", "y"},
-    {"CONFIG_PID_NS", "y"},            {"CONFIG_NET_NS", "y"},
-    {"CONFIG_UTS_NS", "y"},            {"CONFIG_IPC_NS", "y"},
-    {"CONFIG_SYSVIPC", "y"},           {"CONFIG_USER_NS", "y"},
-    {"CONFIG_CGROUPS", "y"},           {"CONFIG_MEMCG", "y"},
-    {"CONFIG_CGROUP_PIDS", "y"},       {"CONFIG_CGROUP_SCHED", "y"},
-    {"CONFIG_BLK_CGROUP", "y"},        {"CONFIG_PSI", "y"},
-    {"CONFIG_SECCOMP_FILTER", "y"},    {"CONFIG_OVERLAY_FS", "y"},
-    {"CONFIG_EROFS_FS", "y"},          {"CONFIG_EXT4_FS", "y"},
-    {"CONFIG_INET", "y"},              {"CONFIG_IPV6", "y"},
-    {"CONFIG_VETH", "y"},              {"CONFIG_BRIDGE", "y"},
-    {"CONFIG_TUN", "y"},               {"CONFIG_NETFILTER", "y"},
-    {"CONFIG_FUSE_FS", "y"},           {"CONFIG_VIRTIO_FS", "y"},
-    {"CONFIG_MODULES", std::nullopt},  {"CONFIG_PCI", std::nullopt},
-    {"CONFIG_ACPI", std::nullopt},     {"CONFIG_USB_SUPPORT", std::nullopt},
-    {"CONFIG_SOUND", std::nullopt},    {"CONFIG_DRM", std::nullopt},
+    {"CONFIG_VIRTIO_MMIO", "y"},
+    {"CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES", "y"},
+    {"CONFIG_VIRTIO_BLK", "y"},
+    {"CONFIG_VIRTIO_NET", "y"},
+    {"CONFIG_VSOCKETS", "y"},
+    {"CONFIG_VIRTIO_VSOCKETS", "y"},
+    {"CONFIG_VIRTIO_CONSOLE", "y"},
+    {"CONFIG_HW_RANDOM_VIRTIO", "y"},
+    {"CONFIG_BLK_DEV_INITRD", "y"},
+    {"CONFIG_RD_LZ4", "y"},
+    {"CONFIG_DEVTMPFS", "y"},
+    {"CONFIG_DEVMEM", "y"},
+    {"CONFIG_PRINTK", "y"},
+    {"CONFIG_PANIC_TIMEOUT", "-1"},
+    {"CONFIG_UNIX98_PTYS", "y"},
+    {"CONFIG_TMPFS", "y"},
+    {"CONFIG_PID_NS", "y"},
+    {"CONFIG_NET_NS", "y"},
+    {"CONFIG_UTS_NS", "y"},
+    {"CONFIG_IPC_NS", "y"},
+    {"CONFIG_SYSVIPC", "y"},
+    {"CONFIG_USER_NS", "y"},
+    {"CONFIG_CGROUPS", "y"},
+    {"CONFIG_MEMCG", "y"},
+    {"CONFIG_CGROUP_PIDS", "y"},
+    {"CONFIG_CGROUP_SCHED", "y"},
+    {"CONFIG_BLK_CGROUP", "y"},
+    {"CONFIG_PSI", "y"},
+    {"CONFIG_SECCOMP_FILTER", "y"},
+    {"CONFIG_OVERLAY_FS", "y"},
+    {"CONFIG_EROFS_FS", "y"},
+    {"CONFIG_EXT4_FS", "y"},
+    {"CONFIG_INET", "y"},
+    {"CONFIG_IPV6", "y"},
+    {"CONFIG_VETH", "y"},
+    {"CONFIG_BRIDGE", "y"},
+    {"CONFIG_TUN", "y"},
+    {"CONFIG_NETFILTER", "y"},
+    {"CONFIG_FUSE_FS", "y"},
+    {"CONFIG_VIRTIO_FS", "y"},
+    {"CONFIG_MODULES", std::nullopt},
+    {"CONFIG_PCI", std::nullopt},
+    {"CONFIG_ACPI", std::nullopt},
+    {"CONFIG_USB_SUPPORT", std::nullopt},
+    {"CONFIG_SOUND", std::nullopt},
+    {"CONFIG_DRM", std::nullopt},
 };
 const std::vector<std::pair<std::string, std::optional<std::string>>> kX86MustHave = {
-    {"CONFIG_64BIT", "y"},         {"CONFIG_X86_64", "y"},
-    {"CONFIG_SERIAL_8250", "y"},   {"CONFIG_SERIAL_8250_CONSOLE", "y"},
-    {"CONFIG_KVM_GUEST", "y"},     {"CONFIG_X86_MPPARSE", "y"},
+    {"CONFIG_64BIT", "y"},       {"CONFIG_X86_64", "y"},
+    {"CONFIG_SERIAL_8250", "y"}, {"CONFIG_SERIAL_8250_CONSOLE", "y"},
+    {"CONFIG_KVM_GUEST", "y"},   {"CONFIG_X86_MPPARSE", "y"},
 };
 const std::vector<std::pair<std::string, std::optional<std::string>>> kArm64MustHave = {
-    {"CONFIG_ARM64", "y"},           {"CONFIG_SERIAL_AMBA_PL011", "y"},
-    {"CONFIG_SERIAL_AMBA_PL011_CONSOLE", "y"}, {"CONFIG_ARM_GIC_V3", "y"},
-    {"CONFIG_ARM_PSCI_FW", "y"},     {"CONFIG_OF", "y"},
+    {"CONFIG_ARM64", "y"},
+    {"CONFIG_SERIAL_AMBA_PL011", "y"},
+    {"CONFIG_SERIAL_AMBA_PL011_CONSOLE", "y"},
+    {"CONFIG_ARM_GIC_V3", "y"},
+    {"CONFIG_ARM_PSCI_FW", "y"},
+    {"CONFIG_OF", "y"},
 };
 
 class GuestArtifactsTest : public ::testing::TestWithParam<std::string> {
@@ -107,7 +133,9 @@ TEST_P(GuestArtifactsTest, KernelImagesHaveTheirFormat) {
     EXPECT_EQ(bz.substr(0x202, 4), "HdrS") << "bzImage lacks the x86 boot protocol header";
     const std::string elf = ReadFile(Dir() / "vmlinux");
     ASSERT_GT(elf.size(), 64u);
-    EXPECT_EQ(elf.substr(0, 4), "\x7f" "ELF");
+    EXPECT_EQ(elf.substr(0, 4),
+              "\x7f"
+              "ELF");
     EXPECT_EQ(elf[4], 2) << "vmlinux is not ELF64";
     EXPECT_EQ(static_cast<unsigned char>(elf[18]), 62u) << "vmlinux is not x86-64 (EM_X86_64)";
   } else {

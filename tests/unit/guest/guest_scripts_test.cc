@@ -1,12 +1,11 @@
 // Tests of the guest build scripts' behaviour on good and bad input:
 // guest-image/make-initramfs, kernel-config/check-config and the argument and
 // tool checks of kernel-config/build-kernel (which fail before any build).
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "command.h"
 #include "cpio_reader.h"
@@ -75,8 +74,8 @@ TEST_F(MakeInitramfsTest, SameInitGivesSameBytesWhateverTheFileTimesForEachCompr
 }
 
 TEST_F(MakeInitramfsTest, Lz4OutputIsTheLegacyFrameTheKernelReads) {
-  const auto r = MakeInitramfs("--init " + ShellQuote(kStaticInit) + " --output " +
-                               ShellQuote(Out("i.lz4")));
+  const auto r =
+      MakeInitramfs("--init " + ShellQuote(kStaticInit) + " --output " + ShellQuote(Out("i.lz4")));
   ASSERT_EQ(r.exit_status, 0) << r.output;
   const std::string image = ReadFile(Out("i.lz4"));
   ASSERT_GE(image.size(), 4u);
@@ -170,8 +169,7 @@ class BuildKernelErrorsTest : public ::testing::Test {
 TEST_F(BuildKernelErrorsTest, UnknownArchitecture) {
   const auto r = BuildKernel("--arch riscv64");
   EXPECT_EQ(r.exit_status, 1);
-  EXPECT_NE(r.output.find("unsupported --arch 'riscv64' (use x86_64 or aarch64"),
-            std::string::npos)
+  EXPECT_NE(r.output.find("unsupported --arch 'riscv64' (use x86_64 or aarch64"), std::string::npos)
       << r.output;
   ExpectNothingLeftBehind();
 }
@@ -193,7 +191,8 @@ TEST_F(BuildKernelErrorsTest, MissingKernelSourceSaysWhatToInstall) {
 }
 
 TEST_F(BuildKernelErrorsTest, MissingCrossCompiler) {
-  const auto r = BuildKernel("--arch aarch64 --source " + ShellQuote(kBuildKernel), "CROSS_COMPILE=nonexistent-");
+  const auto r = BuildKernel("--arch aarch64 --source " + ShellQuote(kBuildKernel),
+                             "CROSS_COMPILE=nonexistent-");
   EXPECT_EQ(r.exit_status, 1);
   EXPECT_NE(r.output.find("compiler 'nonexistent-gcc' not found"), std::string::npos) << r.output;
   ExpectNothingLeftBehind();
@@ -204,7 +203,8 @@ TEST_F(BuildKernelErrorsTest, CrossCompilerForTheWrongArchitecture) {
   // hosts): either way one of the two arches gets the wrong compiler.
   const bool host_is_arm = RunCommand("uname -m").output.starts_with("aarch64");
   const std::string arch = host_is_arm ? "x86_64" : "aarch64";
-  const auto r = BuildKernel("--arch " + arch + " --source " + ShellQuote(kBuildKernel), "CROSS_COMPILE=");
+  const auto r =
+      BuildKernel("--arch " + arch + " --source " + ShellQuote(kBuildKernel), "CROSS_COMPILE=");
   EXPECT_EQ(r.exit_status, 1);
   EXPECT_NE(r.output.find("not " + arch + ": set CROSS_COMPILE"), std::string::npos) << r.output;
   ExpectNothingLeftBehind();
