@@ -16,11 +16,9 @@ cat > "$W/vm.json" <<JSON
 JSON
 hull-vmm --config-file "$W/vm.json" --no-console-input --console-output "$W/console.log" 2>"$W/vmm.log" &
 vmm=$!
-sleep 1; ls -la "$W"
 # Connect once the agent says it listens (a guest boot takes tens of seconds nested).
 i=0
 while ! grep -q 'hull-agent: serving' "$W/console.log" 2>/dev/null && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
-ls -la "$W"
 agent-vsock-smoke "$W/v.sock" /dev/vda erofs
 client=$?
 i=0
