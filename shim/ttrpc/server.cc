@@ -17,6 +17,7 @@
 
 #include "ttrpc/connection.h"
 #include "ttrpc/frame.h"
+#include "ttrpc/handler_threads.h"
 #include "ttrpc/ttrpc.pb.h"
 
 namespace hull::ttrpc {
@@ -98,6 +99,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::thread io_thread;
   bool started = false;
   bool stopped = false;
+
+  // Reset by Shutdown (from the owner's thread) once no handler runs.
+  std::unique_ptr<HandlerThreads> handler_threads = std::make_unique<HandlerThreads>();
 
   mutable std::mutex calls_mu;
   std::condition_variable calls_cv;
@@ -202,9 +206,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       ++active_calls;
     }
     std::weak_ptr<Session> weak_session = session_ptr;
-    std::thread(&Impl::RunCall, shared_from_this(), call, method->second, std::move(*request.mutable_payload()),
-                weak_session)
-        .detach();
+    // Raw `this`: Shutdown joins these threads before the Server lets go of Impl.
+    handler_threads->Run([this, call, handler = method->second, payload = std::move(*request.mutable_payload()),
+                          weak_session]() mutable { RunCall(call, handler, std::move(payload), weak_session); });
   }
 
   void RunCall(std::shared_ptr<Call> call, const MethodHandler& handler, std::string payload,
@@ -318,6 +322,7 @@ void Server::Shutdown() {
   }
   impl.work.reset();
   if (impl.io_thread.joinable()) impl.io_thread.join();
+  impl.handler_threads.reset();
   impl.acceptors.clear();
   for (const auto& path : impl.socket_files) ::unlink(path.c_str());
   impl.socket_files.clear();
