@@ -13,6 +13,7 @@ Router MakeRouter() {
   AddDrivesRoutes(router);
   AddNetworkInterfacesRoutes(router);
   AddVsockRoutes(router);
+  AddEntropyRoutes(router);
   return router;
 }
 

@@ -16,5 +16,6 @@ void AddMetricsRoutes(Router& router);            // PUT /metrics
 void AddDrivesRoutes(Router& router);             // PUT/PATCH /drives/{id}
 void AddNetworkInterfacesRoutes(Router& router);  // PUT /network-interfaces/{id}
 void AddVsockRoutes(Router& router);              // PUT /vsock
+void AddEntropyRoutes(Router& router);            // PUT /entropy
 
 }  // namespace hull::vmm::api

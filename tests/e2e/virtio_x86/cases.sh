@@ -128,7 +128,7 @@ case "$name" in
     pass "64 MiB each way, checksums match: host->guest $(grep -o 'in [0-9.]* s ([0-9.]* MiB/s)' "$W/h2g"); guest->host $(grep -o 'in [0-9.]* s ([0-9.]* MiB/s)' "$CONSOLE")" ;;
 
   rng)
-    write_config rng ""
+    write_config rng ', "entropy": {}'
     run_vmm
     [ $rc = 0 ] || fail "hull-vmm exited $rc"
     console_has "HULL_E2E_RNG_CURRENT virtio_rng"

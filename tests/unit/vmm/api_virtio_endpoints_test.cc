@@ -106,6 +106,18 @@ TEST_F(VirtioEndpointsTest, PutVsockChecksTheSocketPath) {
   EXPECT_EQ(Call("PUT", "/vsock", R"({"guest_cid":2,"uds_path":"/tmp/x.sock"})").status, 400u);
 }
 
+TEST_F(VirtioEndpointsTest, PutEntropyEnablesTheRngAndRefusesRateLimits) {
+  EXPECT_FALSE(vm.config_.entropy.has_value());
+  auto r = Call("PUT", "/entropy", R"({"rate_limiter":{"bandwidth":{"size":1,"refill_time":1}}})");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(Fault(r).find("rate_limiter"), std::string::npos) << Fault(r);
+  r = Call("PUT", "/entropy", "{}");
+  ASSERT_EQ(r.status, 204u) << Fault(r);
+  EXPECT_TRUE(vm.config_.entropy.has_value());
+  vm.state_ = VmState::kRunning;
+  EXPECT_EQ(Call("PUT", "/entropy", "{}").status, 400u);
+}
+
 TEST_F(VirtioEndpointsTest, PutNetworkInterfaceValidates) {
   auto r = Call("PUT", "/network-interfaces/eth0", R"({"iface_id":"eth1","host_dev_name":"tap0"})");
   EXPECT_EQ(r.status, 400u);
