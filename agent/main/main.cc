@@ -19,7 +19,9 @@
 
 namespace {
 
-void log_line(const std::string& m) { std::fprintf(stderr, "hull-agent: %s\n", m.c_str()); }
+void log_line(const std::string& m) {
+  std::fprintf(stderr, "hull-agent: %s\n", m.c_str());
+}
 
 }  // namespace
 
@@ -34,13 +36,18 @@ int main(int argc, char** argv) {
     if (!why.empty()) log_line("boot marker not written: " + why);
   }
 
-  CLI::App app{"hull-agent: creates and runs containers inside a hull microVM (serves hull.agent.v1 over gRPC)"};
+  CLI::App app{
+      "hull-agent: creates and runs containers inside a hull microVM (serves hull.agent.v1 over "
+      "gRPC)"};
   std::string listen = "vsock:1024";
   std::string state_dir = "/run/hull-agent";
   std::string cgroup_mount;
-  app.add_option("--listen", listen, "vsock:PORT in the guest, unix:PATH for host tests")->capture_default_str();
-  app.add_option("--state-dir", state_dir, "where per-container mounts and resolv.conf go")->capture_default_str();
-  app.add_option("--cgroup-root", cgroup_mount, "cgroup2 mount to use (default: found in /proc/self/mountinfo)");
+  app.add_option("--listen", listen, "vsock:PORT in the guest, unix:PATH for host tests")
+      ->capture_default_str();
+  app.add_option("--state-dir", state_dir, "where per-container mounts and resolv.conf go")
+      ->capture_default_str();
+  app.add_option("--cgroup-root", cgroup_mount,
+                 "cgroup2 mount to use (default: found in /proc/self/mountinfo)");
   // As init, the kernel passes unknown command-line words through: ignore them.
   app.allow_extras(pid1);
   try {
@@ -109,15 +116,19 @@ int main(int argc, char** argv) {
     request_stop();
   });
 
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
   log_line("serving hull.agent.v1 on " + listen + " (" + std::to_string(ms) + " ms after start" +
            (pid1 ? ", PID 1)" : ")"));
   hull::service::accept_loop(*server, listen_fd.get(), stop);
 
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   runtime.remove_all();
-  if (address.kind == hull::service::ListenAddress::Kind::unix_socket) ::unlink(address.path.c_str());
-  pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes it when the stop came from DestroySandbox
+  if (address.kind == hull::service::ListenAddress::Kind::unix_socket)
+    ::unlink(address.path.c_str());
+  pthread_kill(signal_thread.native_handle(),
+               SIGTERM);  // wakes it when the stop came from DestroySandbox
   signal_thread.join();
   if (pid1) hull::agent::power_off();
   log_line("stopped");

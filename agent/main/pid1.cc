@@ -1,5 +1,6 @@
 #include "pid1.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <net/if.h>
@@ -12,8 +13,6 @@
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
-
-#include <dirent.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -28,9 +27,13 @@ namespace {
 
 using runtime::UniqueFd;
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
-void log_warning(const std::string& m) { std::fprintf(stderr, "hull-agent: warning: %s\n", m.c_str()); }
+void log_warning(const std::string& m) {
+  std::fprintf(stderr, "hull-agent: warning: %s\n", m.c_str());
+}
 
 // Copies the tree at src (a directory fd) into dst, keeping modes, owners,
 // symlinks and device nodes. Skips `skip_name` at the top level.
@@ -50,7 +53,8 @@ void copy_tree(int src, int dst, const char* skip_name) {
       if (s && t) copy_tree(s.get(), t.get(), nullptr);
     } else if (S_ISREG(st.st_mode)) {
       UniqueFd s(::openat(src, name.c_str(), O_RDONLY | O_CLOEXEC));
-      UniqueFd t(::openat(dst, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777));
+      UniqueFd t(::openat(dst, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                          st.st_mode & 07777));
       if (!s || !t) throw std::runtime_error(errno_text("copying /" + name + " off the initramfs"));
       char buf[1 << 16];
       for (ssize_t n; (n = ::read(s.get(), buf, sizeof buf)) > 0;)
@@ -92,7 +96,8 @@ void remove_tree(int dir, const char* skip_name, dev_t dev) {
   ::closedir(d);
 }
 
-void mount_or_warn(const char* src, const char* dst, const char* type, unsigned long flags, const char* data) {
+void mount_or_warn(const char* src, const char* dst, const char* type, unsigned long flags,
+                   const char* data) {
   ::mkdir(dst, 0755);
   if (::mount(src, dst, type, flags, data) != 0 && errno != EBUSY)
     log_warning(errno_text(std::string("mounting ") + type + " on " + dst));
@@ -130,7 +135,8 @@ std::string write_boot_marker() {
   long page = ::sysconf(_SC_PAGESIZE);
   void* p = ::mmap(nullptr, static_cast<size_t>(page), PROT_WRITE, MAP_SHARED, fd.get(),
                    static_cast<off_t>(kBootMarkerAddress));
-  if (p == MAP_FAILED) return errno_text("mmap of the boot marker page (CONFIG_STRICT_DEVMEM may forbid it)");
+  if (p == MAP_FAILED)
+    return errno_text("mmap of the boot marker page (CONFIG_STRICT_DEVMEM may forbid it)");
   *static_cast<volatile unsigned char*>(p) = kBootMarkerValue;
   ::munmap(p, static_cast<size_t>(page));
   return "";
@@ -149,19 +155,21 @@ void init_guest() {
     copy_tree(from.get(), to.get(), ".hull-root");
     struct stat root_st {};
     if (::fstat(from.get(), &root_st) == 0) remove_tree(from.get(), ".hull-root", root_st.st_dev);
-    if (::chdir(newroot) != 0 || ::mount(newroot, "/", nullptr, MS_MOVE, nullptr) != 0 || ::chroot(".") != 0 ||
-        ::chdir("/") != 0)
+    if (::chdir(newroot) != 0 || ::mount(newroot, "/", nullptr, MS_MOVE, nullptr) != 0 ||
+        ::chroot(".") != 0 || ::chdir("/") != 0)
       throw std::runtime_error(errno_text("moving the root onto the tmpfs"));
   }
   // 2. The usual mounts.
   mount_or_warn("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   mount_or_warn("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   mount_or_warn("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
-  mount_or_warn("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620,gid=5");
+  mount_or_warn("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                "ptmxmode=0666,mode=0620,gid=5");
   mount_or_warn("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   mount_or_warn("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   mount_or_warn("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-  mount_or_warn("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate");
+  mount_or_warn("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "nsdelegate");
   // 3. The console as stdio when the kernel found no /dev/console in the initramfs.
   if (::fcntl(2, F_GETFD) < 0) {
     int c = ::open("/dev/console", O_RDWR | O_NOCTTY);

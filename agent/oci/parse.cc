@@ -101,14 +101,22 @@ std::vector<int> capability_list(const Node& n) {
 
 int rlimit_number(const Node& n) {
   static constexpr std::array<std::pair<const char*, int>, 16> kNames{{
-      {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},
-      {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_DATA", RLIMIT_DATA},
-      {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-      {"RLIMIT_NICE", RLIMIT_NICE},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-      {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
-      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+      {"RLIMIT_AS", RLIMIT_AS},
+      {"RLIMIT_CORE", RLIMIT_CORE},
+      {"RLIMIT_CPU", RLIMIT_CPU},
+      {"RLIMIT_DATA", RLIMIT_DATA},
+      {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+      {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+      {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+      {"RLIMIT_NPROC", RLIMIT_NPROC},
+      {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+      {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_STACK", RLIMIT_STACK},
   }};
   std::string name = n.str();
   for (const auto& [k, v] : kNames)
@@ -147,7 +155,8 @@ User parse_user(const Node& n) {
     if (*u.umask > 0777) v.fail("must be at most 0777");
   });
   n.opt("additionalGids", [&](const Node& v) {
-    for (size_t i = 0, c = v.array_size(); i < c; ++i) u.additional_gids.push_back(v.index(i).u32());
+    for (size_t i = 0, c = v.array_size(); i < c; ++i)
+      u.additional_gids.push_back(v.index(i).u32());
   });
   n.opt("username", [&](const Node& v) { u.username = v.str(); });
   return u;
@@ -218,7 +227,8 @@ NamespaceType namespace_type(const Node& n) {
   if (t == "uts") return NamespaceType::uts;
   if (t == "user") return NamespaceType::user;
   if (t == "cgroup") return NamespaceType::cgroup;
-  n.fail("unknown namespace type \"" + t + "\" (expected pid, network, mount, ipc, uts, user or cgroup)");
+  n.fail("unknown namespace type \"" + t +
+         "\" (expected pid, network, mount, ipc, uts, user or cgroup)");
 }
 
 std::vector<IdMapping> parse_id_mappings(const Node& n) {
@@ -243,7 +253,8 @@ Resources parse_resources_node(const Node& n) {
     m.opt("limit", [&](const Node& v) { r.memory.limit = v.i64(); });
     m.opt("reservation", [&](const Node& v) { r.memory.reservation = v.i64(); });
     m.opt("swap", [&](const Node& v) { r.memory.swap = v.i64(); });
-    if (r.memory.limit && *r.memory.limit < -1) m.at("limit").fail("must be -1 (unlimited) or a byte count");
+    if (r.memory.limit && *r.memory.limit < -1)
+      m.at("limit").fail("must be -1 (unlimited) or a byte count");
     if (r.memory.swap && r.memory.limit && *r.memory.swap >= 0 && *r.memory.limit >= 0 &&
         *r.memory.swap < *r.memory.limit)
       m.at("swap").fail("must be at least memory.limit (it counts memory plus swap)");
@@ -254,7 +265,8 @@ Resources parse_resources_node(const Node& n) {
     c.opt("quota", [&](const Node& v) { r.cpu.quota = v.i64(); });
     c.opt("period", [&](const Node& v) {
       r.cpu.period = v.u64();
-      if (*r.cpu.period < 1000 || *r.cpu.period > 1000000) v.fail("must be between 1000 and 1000000 microseconds");
+      if (*r.cpu.period < 1000 || *r.cpu.period > 1000000)
+        v.fail("must be between 1000 and 1000000 microseconds");
     });
     c.opt("cpus", [&](const Node& v) { r.cpu.cpus = v.str(); });
     c.opt("mems", [&](const Node& v) { r.cpu.mems = v.str(); });
@@ -296,7 +308,8 @@ Seccomp parse_seccomp(const Node& n) {
       Node sc = v.index(i);
       sc.object();
       SeccompRule rule;
-      if (!sc.has("names") || sc.at("names").array_size() == 0) sc.fail("names: must be a non-empty array");
+      if (!sc.has("names") || sc.at("names").array_size() == 0)
+        sc.fail("names: must be a non-empty array");
       rule.names = sc.at("names").strings();
       if (!sc.has("action")) sc.fail("action: is required");
       rule.action = seccomp_action(sc.at("action"));
@@ -306,15 +319,16 @@ Seccomp parse_seccomp(const Node& n) {
           Node arg = a.index(j);
           arg.object();
           SeccompArg sa;
-          if (!arg.has("index") || !arg.has("value") || !arg.has("op")) arg.fail("needs index, value and op");
+          if (!arg.has("index") || !arg.has("value") || !arg.has("op"))
+            arg.fail("needs index, value and op");
           sa.index = arg.at("index").u32();
           if (sa.index > 5) arg.at("index").fail("must be 0..5");
           sa.value = arg.at("value").u64();
           arg.opt("valueTwo", [&](const Node& x) { sa.value_two = x.u64(); });
           sa.op = arg.at("op").str();
-          static constexpr std::array<const char*, 7> kOps{"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",
-                                                           "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
-                                                           "SCMP_CMP_MASKED_EQ"};
+          static constexpr std::array<const char*, 7> kOps{
+              "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",       "SCMP_CMP_EQ",
+              "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
           bool known = false;
           for (const char* op : kOps) known = known || sa.op == op;
           if (!known) arg.at("op").fail("unknown comparison \"" + sa.op + "\"");
@@ -372,7 +386,8 @@ Linux parse_linux(const Node& n) {
     l.cgroups_path = v.str();
     if (l.cgroups_path.find("..") != std::string::npos) v.fail("must not contain \"..\"");
     if (l.cgroups_path.find(':') != std::string::npos)
-      v.fail("systemd-style \"slice:prefix:name\" paths are not supported in the guest; use a path");
+      v.fail(
+          "systemd-style \"slice:prefix:name\" paths are not supported in the guest; use a path");
   });
   n.opt("sysctl", [&](const Node& v) {
     for (const auto& [k, val] : v.object().items()) {
@@ -384,11 +399,13 @@ Linux parse_linux(const Node& n) {
   });
   n.opt("maskedPaths", [&](const Node& v) {
     l.masked_paths = v.strings();
-    for (size_t i = 0; i < l.masked_paths.size(); ++i) require_absolute(v.index(i), l.masked_paths[i]);
+    for (size_t i = 0; i < l.masked_paths.size(); ++i)
+      require_absolute(v.index(i), l.masked_paths[i]);
   });
   n.opt("readonlyPaths", [&](const Node& v) {
     l.readonly_paths = v.strings();
-    for (size_t i = 0; i < l.readonly_paths.size(); ++i) require_absolute(v.index(i), l.readonly_paths[i]);
+    for (size_t i = 0; i < l.readonly_paths.size(); ++i)
+      require_absolute(v.index(i), l.readonly_paths[i]);
   });
   n.opt("seccomp", [&](const Node& v) { l.seccomp = parse_seccomp(v); });
   n.opt("devices", [&](const Node& v) {
@@ -398,12 +415,14 @@ Linux parse_linux(const Node& n) {
       Device dev;
       if (!d.has("type") || !d.has("path")) d.fail("needs type and path");
       std::string t = d.at("type").str();
-      if (t != "c" && t != "b" && t != "u" && t != "p") d.at("type").fail("must be one of c, b, u, p");
+      if (t != "c" && t != "b" && t != "u" && t != "p")
+        d.at("type").fail("must be one of c, b, u, p");
       dev.type = t[0];
       dev.path = d.at("path").str();
       require_absolute(d.at("path"), dev.path);
       if (dev.type != 'p') {
-        if (!d.has("major") || !d.has("minor")) d.fail("character and block devices need major and minor");
+        if (!d.has("major") || !d.has("minor"))
+          d.fail("character and block devices need major and minor");
         dev.major = d.at("major").i64();
         dev.minor = d.at("minor").i64();
       }
@@ -415,8 +434,8 @@ Linux parse_linux(const Node& n) {
   });
   n.opt("rootfsPropagation", [&](const Node& v) {
     l.rootfs_propagation = v.str();
-    static constexpr std::array<const char*, 8> kKinds{"shared", "rshared", "slave", "rslave",
-                                                       "private", "rprivate", "unbindable", "runbindable"};
+    static constexpr std::array<const char*, 8> kKinds{
+        "shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable"};
     bool ok = false;
     for (const char* k : kKinds) ok = ok || l.rootfs_propagation == k;
     if (!ok) v.fail("must be one of shared, slave, private, unbindable (optionally r-prefixed)");
@@ -428,13 +447,20 @@ Linux parse_linux(const Node& n) {
 
 const char* namespace_type_name(NamespaceType t) {
   switch (t) {
-    case NamespaceType::pid: return "pid";
-    case NamespaceType::network: return "network";
-    case NamespaceType::mount: return "mount";
-    case NamespaceType::ipc: return "ipc";
-    case NamespaceType::uts: return "uts";
-    case NamespaceType::user: return "user";
-    case NamespaceType::cgroup: return "cgroup";
+    case NamespaceType::pid:
+      return "pid";
+    case NamespaceType::network:
+      return "network";
+    case NamespaceType::mount:
+      return "mount";
+    case NamespaceType::ipc:
+      return "ipc";
+    case NamespaceType::uts:
+      return "uts";
+    case NamespaceType::user:
+      return "user";
+    case NamespaceType::cgroup:
+      return "cgroup";
   }
   return "?";
 }
@@ -479,7 +505,11 @@ Spec parse_spec(std::string_view json_text) {
   if (root.has("hooks")) {
     Node h(j.at("hooks"), "hooks");
     h.object();
-    if (h.has("prestart")) h.at("prestart").fail("prestart hooks run in the runtime namespace on the host; hull's guest agent does not run them (use createRuntime)");
+    if (h.has("prestart"))
+      h.at("prestart")
+          .fail(
+              "prestart hooks run in the runtime namespace on the host; hull's guest agent does "
+              "not run them (use createRuntime)");
     h.opt("createRuntime", [&](const Node& v) { s.hooks.create_runtime = parse_hooks(v); });
     h.opt("createContainer", [&](const Node& v) { s.hooks.create_container = parse_hooks(v); });
     h.opt("startContainer", [&](const Node& v) { s.hooks.start_container = parse_hooks(v); });
@@ -490,8 +520,10 @@ Spec parse_spec(std::string_view json_text) {
     throw SpecError("linux.uidMappings: given without a user namespace in linux.namespaces");
   if (s.linux.has_namespace(NamespaceType::user) && s.linux.uid_mappings.empty()) {
     bool joins = false;
-    for (const auto& ns : s.linux.namespaces) joins = joins || (ns.type == NamespaceType::user && !ns.path.empty());
-    if (!joins) throw SpecError("linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+    for (const auto& ns : s.linux.namespaces)
+      joins = joins || (ns.type == NamespaceType::user && !ns.path.empty());
+    if (!joins)
+      throw SpecError("linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
   }
   return s;
 }

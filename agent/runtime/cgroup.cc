@@ -83,20 +83,25 @@ std::vector<std::pair<std::string, std::string>> resource_files(const oci::Resou
     else if (r.memory.limit && *r.memory.limit >= 0)
       out.emplace_back("memory.swap.max", std::to_string(*r.memory.swap - *r.memory.limit));
   }
-  if (r.cpu.shares && *r.cpu.shares) out.emplace_back("cpu.weight", std::to_string(cpu_shares_to_weight(*r.cpu.shares)));
+  if (r.cpu.shares && *r.cpu.shares)
+    out.emplace_back("cpu.weight", std::to_string(cpu_shares_to_weight(*r.cpu.shares)));
   if (r.cpu.quota || r.cpu.period) {
     std::string quota = (!r.cpu.quota || *r.cpu.quota <= 0) ? "max" : std::to_string(*r.cpu.quota);
     out.emplace_back("cpu.max", quota + " " + std::to_string(r.cpu.period.value_or(100000)));
   }
   if (!r.cpu.cpus.empty()) out.emplace_back("cpuset.cpus", r.cpu.cpus);
   if (!r.cpu.mems.empty()) out.emplace_back("cpuset.mems", r.cpu.mems);
-  if (r.pids_limit) out.emplace_back("pids.max", *r.pids_limit <= 0 ? "max" : std::to_string(*r.pids_limit));
-  if (r.blkio_weight) out.emplace_back("io.weight", "default " + std::to_string(blkio_weight_to_io_weight(*r.blkio_weight)));
+  if (r.pids_limit)
+    out.emplace_back("pids.max", *r.pids_limit <= 0 ? "max" : std::to_string(*r.pids_limit));
+  if (r.blkio_weight)
+    out.emplace_back("io.weight",
+                     "default " + std::to_string(blkio_weight_to_io_weight(*r.blkio_weight)));
   for (const auto& [k, v] : r.unified) out.emplace_back(k, v);
   return out;
 }
 
-Cgroup::Cgroup(const std::string& mount, const std::string& path) : mount_(mount), dir_(mount + path) {
+Cgroup::Cgroup(const std::string& mount, const std::string& path)
+    : mount_(mount), dir_(mount + path) {
   // Walk down from the hierarchy root: each level delegates what it has.
   std::string cur = mount;
   size_t i = 1;
@@ -128,11 +133,12 @@ void Cgroup::apply(const oci::Resources& r) {
     std::string path = dir_ + "/" + file;
     if (::access(path.c_str(), F_OK) != 0) {
       std::string controller = file.substr(0, file.find('.'));
-      throw RuntimeError(ErrorKind::unavailable,
-                         "linux.resources: cannot set " + file + ": the " + controller +
-                             " controller is not available in the cgroup v2 hierarchy at " + mount_ +
-                             " (on a hybrid cgroup v1/v2 host it is bound to v1; in the guest the kernel "
-                             "config lacks it)");
+      throw RuntimeError(
+          ErrorKind::unavailable,
+          "linux.resources: cannot set " + file + ": the " + controller +
+              " controller is not available in the cgroup v2 hierarchy at " + mount_ +
+              " (on a hybrid cgroup v1/v2 host it is bound to v1; in the guest the kernel "
+              "config lacks it)");
     }
     write_file(path, value);
   }
@@ -141,7 +147,8 @@ void Cgroup::apply(const oci::Resources& r) {
 void Cgroup::freeze(bool frozen) {
   std::string file = dir_ + "/cgroup.freeze";
   if (::access(file.c_str(), F_OK) != 0)
-    throw RuntimeError(ErrorKind::unavailable, "the cgroup v2 freezer (cgroup.freeze, Linux 5.2+) is missing in " + dir_);
+    throw RuntimeError(ErrorKind::unavailable,
+                       "the cgroup v2 freezer (cgroup.freeze, Linux 5.2+) is missing in " + dir_);
   write_file(file, frozen ? "1" : "0");
   std::string want = frozen ? "frozen 1" : "frozen 0";
   for (int i = 0; i < 500; ++i) {
@@ -149,7 +156,8 @@ void Cgroup::freeze(bool frozen) {
     if (events && events->find(want) != std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  throw RuntimeError(ErrorKind::internal, "cgroup " + dir_ + " did not reach \"" + want + "\" within 1 s");
+  throw RuntimeError(ErrorKind::internal,
+                     "cgroup " + dir_ + " did not reach \"" + want + "\" within 1 s");
 }
 
 void Cgroup::kill_all() {

@@ -26,7 +26,7 @@ uint64_t blkio_weight_to_io_weight(uint16_t weight);
 std::vector<std::pair<std::string, std::string>> resource_files(const oci::Resources& r);
 
 struct CgroupStats {
-  std::map<std::string, uint64_t> cpu;     // cpu.stat
+  std::map<std::string, uint64_t> cpu;  // cpu.stat
   uint64_t memory_current = 0, memory_max = 0, swap_current = 0, oom_kills = 0;
   std::map<std::string, uint64_t> memory;  // memory.stat
   uint64_t pids_current = 0, pids_max = 0;

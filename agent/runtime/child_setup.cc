@@ -29,8 +29,8 @@ extern char** environ;
 namespace hull::runtime::child {
 namespace {
 
-void sys_mount(const std::string& source, const std::string& target, const char* type, unsigned long flags,
-               const std::string& data, const std::string& what) {
+void sys_mount(const std::string& source, const std::string& target, const char* type,
+               unsigned long flags, const std::string& data, const std::string& what) {
   if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), type, flags,
               data.empty() ? nullptr : data.c_str()) != 0)
     throw_errno("mounting " + what);
@@ -53,7 +53,8 @@ unsigned long current_mount_flags(int fd) {
 
 void remount_bind(int root_fd, const std::string& dest, unsigned long add_flags) {
   UniqueFd fd = open_in_root(root_fd, dest, CreateAs::nothing);  // now the new mount
-  sys_mount("", fd_path(fd.get()), nullptr, MS_REMOUNT | MS_BIND | current_mount_flags(fd.get()) | add_flags, "",
+  sys_mount("", fd_path(fd.get()), nullptr,
+            MS_REMOUNT | MS_BIND | current_mount_flags(fd.get()) | add_flags, "",
             dest + " (read-only remount)");
 }
 
@@ -63,7 +64,8 @@ void mount_one(int root_fd, const oci::Mount& m) {
   CreateAs create = CreateAs::directory;
   if (bind) {
     struct stat st {};
-    if (::stat(m.source.c_str(), &st) != 0) throw_errno("bind mount source " + m.source + " for " + m.destination);
+    if (::stat(m.source.c_str(), &st) != 0)
+      throw_errno("bind mount source " + m.source + " for " + m.destination);
     if (!S_ISDIR(st.st_mode)) create = CreateAs::file;
   }
   UniqueFd target = open_in_root(root_fd, m.destination, create);
@@ -86,7 +88,8 @@ void mount_one(int root_fd, const oci::Mount& m) {
 
 bool mounts_dev_tmpfs(const oci::Spec& spec) {
   for (const auto& m : spec.mounts)
-    if (m.destination == "/dev" && m.type != "bind" && !parse_mount_options(m.options).bind()) return true;
+    if (m.destination == "/dev" && m.type != "bind" && !parse_mount_options(m.options).bind())
+      return true;
   return false;
 }
 
@@ -106,25 +109,30 @@ void default_devices(int root_fd) {
     UniqueFd target = open_in_root(root_fd, host, CreateAs::file);
     sys_mount(host, fd_path(target.get()), nullptr, MS_BIND, "", host);
   }
-  const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
-                                                       {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+  const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
+                                                       {"/proc/self/fd/0", "stdin"},
+                                                       {"/proc/self/fd/1", "stdout"},
+                                                       {"/proc/self/fd/2", "stderr"},
                                                        {"pts/ptmx", "ptmx"}};
   for (const auto& [to, name] : links)
-    if (::symlinkat(to, dev.get(), name) != 0 && errno != EEXIST) throw_errno(std::string("creating /dev/") + name);
+    if (::symlinkat(to, dev.get(), name) != 0 && errno != EEXIST)
+      throw_errno(std::string("creating /dev/") + name);
 }
 
 void spec_devices(int root_fd, const oci::Spec& spec) {
   for (const auto& d : spec.linux.devices) {
     std::string path = d.path;
     size_t slash = path.rfind('/');
-    UniqueFd dir = open_in_root(root_fd, path.substr(0, slash == 0 ? 1 : slash), CreateAs::directory);
+    UniqueFd dir =
+        open_in_root(root_fd, path.substr(0, slash == 0 ? 1 : slash), CreateAs::directory);
     std::string name = path.substr(slash + 1);
     mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
     mode_t mode = (d.file_mode.value_or(0666) & 07777) | type;
     // O_PATH dirfd: go through its /proc/self/fd name for mknod.
     std::string full = fd_path(dir.get()) + "/" + name;
     ::unlink(full.c_str());
-    if (::mknod(full.c_str(), mode, makedev(d.major, d.minor)) != 0) throw_errno("creating device " + d.path);
+    if (::mknod(full.c_str(), mode, makedev(d.major, d.minor)) != 0)
+      throw_errno("creating device " + d.path);
     if ((d.uid || d.gid) && ::chown(full.c_str(), d.uid.value_or(0), d.gid.value_or(0)) != 0)
       throw_errno("chown of device " + d.path);
   }
@@ -141,7 +149,8 @@ void pivot_into(int root_fd) {
   if (::syscall(SYS_pivot_root, ".", ".") != 0)
     throw_errno("pivot_root (the agent's own root must be a real mount, not the initramfs)");
   // The old root now sits on top of the new one: detach it.
-  if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) throw_errno("making the old root a slave");
+  if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+    throw_errno("making the old root a slave");
   if (::umount2(".", MNT_DETACH) != 0) throw_errno("detaching the old root");
   if (::chdir("/") != 0) throw_errno("chdir /");
 }
@@ -169,7 +178,8 @@ void mask_and_protect(const oci::Spec& spec) {
     } catch (const RuntimeError&) {
       continue;
     }
-    sys_mount(fd_path(fd.get()), fd_path(fd.get()), nullptr, MS_BIND | MS_REC, "", "read-only bind of " + p);
+    sys_mount(fd_path(fd.get()), fd_path(fd.get()), nullptr, MS_BIND | MS_REC, "",
+              "read-only bind of " + p);
     remount_bind(root.get(), p, MS_RDONLY);
   }
 }
@@ -193,7 +203,8 @@ void drop_bounding_set(const oci::Capabilities& caps) {
     for (int k : caps.bounding) keep = keep || k == c;
     if (keep) continue;
     if (::prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0) continue;  // unknown to this kernel or gone
-    if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) throw_errno("dropping capability " + std::to_string(c) + " from the bounding set");
+    if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0)
+      throw_errno("dropping capability " + std::to_string(c) + " from the bounding set");
   }
 }
 
@@ -246,14 +257,17 @@ void setup_rootfs(const RootfsPlan& plan) {
   apply_sysctl(spec);
   if (spec.root_readonly) {
     UniqueFd r(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    sys_mount("", "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | current_mount_flags(r.get()), "", "/ read-only");
+    sys_mount("", "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | current_mount_flags(r.get()), "",
+              "/ read-only");
   }
 }
 
 void setup_stdio(const LaunchPlan& plan) {
   if (plan.setsid && ::setsid() < 0) throw_errno("setsid");
-  if (plan.stdio.terminal && ::ioctl(plan.stdio.err.get(), TIOCSCTTY, 0) != 0) throw_errno("TIOCSCTTY");
-  if (::dup2(plan.stdio.in.get(), 0) < 0 || ::dup2(plan.stdio.out.get(), 1) < 0 || ::dup2(plan.stdio.err.get(), 2) < 0)
+  if (plan.stdio.terminal && ::ioctl(plan.stdio.err.get(), TIOCSCTTY, 0) != 0)
+    throw_errno("TIOCSCTTY");
+  if (::dup2(plan.stdio.in.get(), 0) < 0 || ::dup2(plan.stdio.out.get(), 1) < 0 ||
+      ::dup2(plan.stdio.err.get(), 2) < 0)
     throw_errno("dup2 of stdio");
 }
 
@@ -276,14 +290,16 @@ void finish_and_exec(const LaunchPlan& plan) {
 
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("PR_SET_KEEPCAPS");
   std::vector<gid_t> groups(p.user.additional_gids.begin(), p.user.additional_gids.end());
-  if (::setgroups(groups.size(), groups.data()) != 0) throw_errno("setgroups (process.user.additionalGids)");
+  if (::setgroups(groups.size(), groups.data()) != 0)
+    throw_errno("setgroups (process.user.additionalGids)");
   if (::setresgid(plan.gid, plan.gid, plan.gid) != 0)
     throw_errno("setresgid(" + std::to_string(plan.gid) + ") for process.user.gid");
   if (::setresuid(plan.uid, plan.uid, plan.uid) != 0)
     throw_errno("setresuid(" + std::to_string(plan.uid) + ") for process.user.uid");
   if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_errno("PR_SET_KEEPCAPS");
   set_capabilities(caps);
-  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("PR_SET_NO_NEW_PRIVS");
+  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    throw_errno("PR_SET_NO_NEW_PRIVS");
   if (::chdir(p.cwd.c_str()) != 0) throw_errno("chdir to process.cwd " + p.cwd);
 
   // The agent ignores SIGPIPE and blocks nothing the program should inherit.
@@ -301,9 +317,10 @@ void finish_and_exec(const LaunchPlan& plan) {
   if (p.no_new_privileges) load_seccomp(plan);
   ::execvp(argv[0], argv.data());
   int err = errno;
-  throw RuntimeError(err == ENOENT || err == EACCES ? ErrorKind::invalid_argument : ErrorKind::internal,
-                     "exec of process.args[0] \"" + p.args[0] + "\": " + std::strerror(err) +
-                         (p.args[0].find('/') == std::string::npos ? " (searched PATH from process.env)" : ""));
+  throw RuntimeError(
+      err == ENOENT || err == EACCES ? ErrorKind::invalid_argument : ErrorKind::internal,
+      "exec of process.args[0] \"" + p.args[0] + "\": " + std::strerror(err) +
+          (p.args[0].find('/') == std::string::npos ? " (searched PATH from process.env)" : ""));
 }
 
 }  // namespace hull::runtime::child

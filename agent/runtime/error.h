@@ -8,18 +8,19 @@
 namespace hull::runtime {
 
 enum class ErrorKind {
-  invalid_argument,     // the request or config.json is wrong
-  not_found,            // unknown container/process, missing rootfs
+  invalid_argument,  // the request or config.json is wrong
+  not_found,         // unknown container/process, missing rootfs
   already_exists,
   failed_precondition,  // wrong state for the operation
   resource_exhausted,
-  unavailable,          // a kernel feature is missing
-  internal,             // a system call failed unexpectedly
+  unavailable,  // a kernel feature is missing
+  internal,     // a system call failed unexpectedly
 };
 
 class RuntimeError : public std::runtime_error {
  public:
-  RuntimeError(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  RuntimeError(ErrorKind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind) {}
   ErrorKind kind() const { return kind_; }
 
  private:

@@ -14,7 +14,9 @@ namespace hull::runtime {
 void throw_errno(const std::string& what, int err) {
   throw RuntimeError(ErrorKind::internal, what + ": " + std::strerror(err));
 }
-void throw_errno(const std::string& what) { throw_errno(what, errno); }
+void throw_errno(const std::string& what) {
+  throw_errno(what, errno);
+}
 
 std::optional<std::string> try_read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -50,7 +52,8 @@ void make_dirs(const std::string& path, unsigned mode) {
   for (size_t pos = 1; pos <= path.size(); ++pos) {
     if (pos != path.size() && path[pos] != '/') continue;
     std::string prefix = path.substr(0, pos);
-    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) throw_errno("creating directory " + prefix);
+    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST)
+      throw_errno("creating directory " + prefix);
   }
 }
 

@@ -22,7 +22,8 @@ pid_t spawn(const oci::Hook& hook, const std::string& state) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe2 for a hook");
   UniqueFd rd(p[0]), wr(p[1]);
-  std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+  std::vector<std::string> args =
+      hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -58,7 +59,8 @@ std::string HookState::json() const {
   return j.dump();
 }
 
-void run_hooks(Reaper& reaper, const std::vector<oci::Hook>& hooks, const HookState& state, const std::string& phase) {
+void run_hooks(Reaper& reaper, const std::vector<oci::Hook>& hooks, const HookState& state,
+               const std::string& phase) {
   std::string text = state.json();
   for (size_t i = 0; i < hooks.size(); ++i) {
     const oci::Hook& h = hooks[i];
@@ -74,24 +76,29 @@ void run_hooks(Reaper& reaper, const std::vector<oci::Hook>& hooks, const HookSt
       ::kill(pid, SIGKILL);
       reaper.wait(pid);
       reaper.forget(pid);
-      throw RuntimeError(ErrorKind::failed_precondition,
-                         describe(phase, i, h) + ": timed out after " + std::to_string(*h.timeout_seconds) + " s");
+      throw RuntimeError(
+          ErrorKind::failed_precondition,
+          describe(phase, i, h) + ": timed out after " + std::to_string(*h.timeout_seconds) + " s");
     }
     reaper.forget(pid);
     if (st->code == 127 && st->signal == 0 && ::access(h.path.c_str(), X_OK) != 0)
-      throw RuntimeError(ErrorKind::invalid_argument, describe(phase, i, h) + ": cannot execute it");
+      throw RuntimeError(ErrorKind::invalid_argument,
+                         describe(phase, i, h) + ": cannot execute it");
     if (st->code != 0)
-      throw RuntimeError(ErrorKind::failed_precondition,
-                         describe(phase, i, h) + ": exited with status " + std::to_string(st->code));
+      throw RuntimeError(
+          ErrorKind::failed_precondition,
+          describe(phase, i, h) + ": exited with status " + std::to_string(st->code));
   }
 }
 
-void run_hooks_in_child(const std::vector<oci::Hook>& hooks, const HookState& state, const std::string& phase) {
+void run_hooks_in_child(const std::vector<oci::Hook>& hooks, const HookState& state,
+                        const std::string& phase) {
   std::string text = state.json();
   for (size_t i = 0; i < hooks.size(); ++i) {
     const oci::Hook& h = hooks[i];
     pid_t pid = spawn(h, text);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(h.timeout_seconds.value_or(3600));
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(h.timeout_seconds.value_or(3600));
     int status = 0;
     for (;;) {
       pid_t r = ::waitpid(pid, &status, WNOHANG);

@@ -18,10 +18,12 @@ struct HookState {
 
 // Runs `hooks` in order from the agent (createRuntime, poststart, poststop).
 // Throws RuntimeError naming `phase` and the hook on the first failure.
-void run_hooks(Reaper& reaper, const std::vector<oci::Hook>& hooks, const HookState& state, const std::string& phase);
+void run_hooks(Reaper& reaper, const std::vector<oci::Hook>& hooks, const HookState& state,
+               const std::string& phase);
 
 // The same from inside a container process (createContainer, startContainer):
 // a single-threaded child that waits for its own children with waitpid.
-void run_hooks_in_child(const std::vector<oci::Hook>& hooks, const HookState& state, const std::string& phase);
+void run_hooks_in_child(const std::vector<oci::Hook>& hooks, const HookState& state,
+                        const std::string& phase);
 
 }  // namespace hull::runtime

@@ -4,8 +4,8 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <termios.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -78,8 +78,8 @@ void make_terminal(LaunchPlan& plan, int sync) {
   UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master)
     throw RuntimeError(ErrorKind::invalid_argument,
-                       std::string("process.terminal: cannot open /dev/ptmx in the container (") + std::strerror(errno) +
-                           "); mount devpts at /dev/pts with ptmxmode=0666");
+                       std::string("process.terminal: cannot open /dev/ptmx in the container (") +
+                           std::strerror(errno) + "); mount devpts at /dev/pts with ptmxmode=0666");
   if (::unlockpt(master.get()) != 0) throw_errno("unlockpt");
   UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!slave) throw_errno("TIOCGPTPEER");
@@ -106,7 +106,8 @@ void close_other_fds(std::vector<int> keep) {
   unsigned next = 3;
   for (int fd : keep) {
     if (fd < 3) continue;
-    if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, static_cast<unsigned>(fd) - 1, 0);
+    if (static_cast<unsigned>(fd) > next)
+      ::syscall(SYS_close_range, next, static_cast<unsigned>(fd) - 1, 0);
     next = static_cast<unsigned>(fd) + 1;
   }
   ::syscall(SYS_close_range, next, ~0U, 0);
@@ -123,7 +124,8 @@ void do_setns(int fd, int type, const char* what) {
       if (type == CLONE_NEWNS) continue;  // last: it changes what paths mean
       do_setns(fd.get(), type, "requested");
     }
-    if (plan.unshare_flags && ::unshare(plan.unshare_flags) != 0) throw_errno("unshare of the container namespaces");
+    if (plan.unshare_flags && ::unshare(plan.unshare_flags) != 0)
+      throw_errno("unshare of the container namespaces");
     for (auto& [type, fd] : plan.join)
       if (type == CLONE_NEWNS) do_setns(fd.get(), type, "mount");
     if (plan.rootfs) child::setup_rootfs(*plan.rootfs);
@@ -145,12 +147,18 @@ void do_setns(int fd, int type, const char* what) {
 
 // The intermediate child: cgroup, user and pid namespaces, then the fork.
 [[noreturn]] void intermediate_main(LaunchPlan& plan, int sync) {
-  std::vector<int> keep{sync, plan.stdio.in.get(), plan.stdio.out.get(), plan.stdio.err.get(),
-                        plan.cgroup_procs.get(), plan.join_user.get(), plan.join_pid.get()};
+  std::vector<int> keep{sync,
+                        plan.stdio.in.get(),
+                        plan.stdio.out.get(),
+                        plan.stdio.err.get(),
+                        plan.cgroup_procs.get(),
+                        plan.join_user.get(),
+                        plan.join_pid.get()};
   for (auto& j : plan.join) keep.push_back(j.second.get());
   close_other_fds(keep);
   try {
-    if (plan.cgroup_procs && ::write(plan.cgroup_procs.get(), "0", 1) != 1) throw_errno("joining the container cgroup");
+    if (plan.cgroup_procs && ::write(plan.cgroup_procs.get(), "0", 1) != 1)
+      throw_errno("joining the container cgroup");
     plan.cgroup_procs.reset();
     if (plan.join_user) do_setns(plan.join_user.get(), CLONE_NEWUSER, "user");
     if (plan.new_user_ns) {
@@ -168,7 +176,9 @@ void do_setns(int fd, int type, const char* what) {
     child_fail(sync, e);
   }
   pid_t p = ::fork();
-  if (p < 0) child_fail(sync, RuntimeError(ErrorKind::internal, std::string("fork: ") + std::strerror(errno)));
+  if (p < 0)
+    child_fail(sync,
+               RuntimeError(ErrorKind::internal, std::string("fork: ") + std::strerror(errno)));
   if (p == 0) process_main(plan, sync);
   send_msg(sync, "P" + std::to_string(p));
   expect_msg(sync, 'A');
@@ -177,8 +187,10 @@ void do_setns(int fd, int type, const char* what) {
 
 [[noreturn]] void throw_child_error(const std::string& m) {
   int kind = m.size() > 1 ? m[1] - '0' : static_cast<int>(ErrorKind::internal);
-  if (kind < 0 || kind > static_cast<int>(ErrorKind::internal)) kind = static_cast<int>(ErrorKind::internal);
-  throw RuntimeError(static_cast<ErrorKind>(kind), m.size() > 2 ? m.substr(2) : "container process failed");
+  if (kind < 0 || kind > static_cast<int>(ErrorKind::internal))
+    kind = static_cast<int>(ErrorKind::internal);
+  throw RuntimeError(static_cast<ErrorKind>(kind),
+                     m.size() > 2 ? m.substr(2) : "container process failed");
 }
 
 }  // namespace
@@ -225,8 +237,9 @@ Launched launch(Reaper& reaper, LaunchPlan& plan) {
       std::string m = recv_msg(ours.get(), &fd);
       if (m.empty()) {
         ExitStatus st = reaper.wait(pid > 0 ? pid : intermediate);
-        throw RuntimeError(ErrorKind::internal,
-                           "the container process exited (status " + std::to_string(st.code) + ") before it was ready");
+        throw RuntimeError(ErrorKind::internal, "the container process exited (status " +
+                                                    std::to_string(st.code) +
+                                                    ") before it was ready");
       }
       if (m[0] == 'E') throw_child_error(m);
       if (m[0] == 'U') {
@@ -241,7 +254,8 @@ Launched launch(Reaper& reaper, LaunchPlan& plan) {
         reaper.forget(intermediate);
         intermediate_reaped = true;
       } else if (m[0] == 'T') {
-        if (!fd) throw RuntimeError(ErrorKind::internal, "the container process sent no pty master");
+        if (!fd)
+          throw RuntimeError(ErrorKind::internal, "the container process sent no pty master");
         plan.terminal_master = std::move(fd);
       } else if (m[0] == 'R') {
         break;

@@ -25,23 +25,23 @@
 namespace hull::runtime {
 
 struct RootfsPlan {
-  std::string rootfs;              // absolute path in the agent's mount namespace
-  const oci::Spec* spec = nullptr; // mounts, devices, masked/readonly paths, sysctl, hooks, ...
-  HookState hook_state;            // for createContainer/startContainer hooks (no pid: it is 1 in here)
+  std::string rootfs;               // absolute path in the agent's mount namespace
+  const oci::Spec* spec = nullptr;  // mounts, devices, masked/readonly paths, sysctl, hooks, ...
+  HookState hook_state;  // for createContainer/startContainer hooks (no pid: it is 1 in here)
 };
 
 struct LaunchPlan {
-  int unshare_flags = 0;                     // CLONE_NEW* to create (not CLONE_NEWUSER/NEWPID)
+  int unshare_flags = 0;                       // CLONE_NEW* to create (not CLONE_NEWUSER/NEWPID)
   std::vector<std::pair<int, UniqueFd>> join;  // (CLONE_NEW*, fd) to setns, any but user/pid
   bool new_user_ns = false;
-  std::string uid_map, gid_map;              // written by the agent for a new user namespace
-  UniqueFd join_user, join_pid;              // setns targets in the intermediate child
+  std::string uid_map, gid_map;  // written by the agent for a new user namespace
+  UniqueFd join_user, join_pid;  // setns targets in the intermediate child
   bool new_pid_ns = false;
-  UniqueFd cgroup_procs;                     // the cgroup's cgroup.procs, opened for writing
-  std::optional<RootfsPlan> rootfs;          // init only
-  std::string hostname;                      // init with a new uts namespace
+  UniqueFd cgroup_procs;             // the cgroup's cgroup.procs, opened for writing
+  std::optional<RootfsPlan> rootfs;  // init only
+  std::string hostname;              // init with a new uts namespace
   oci::Process process;
-  uint32_t uid = 0, gid = 0;                 // resolved (username lookups done)
+  uint32_t uid = 0, gid = 0;  // resolved (username lookups done)
   std::optional<SeccompProgram> seccomp;
   ChildStdio stdio;
   bool setsid = true;

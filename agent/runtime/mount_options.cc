@@ -7,7 +7,9 @@
 
 namespace hull::runtime {
 
-bool MountOptions::bind() const { return (flags & MS_BIND) != 0; }
+bool MountOptions::bind() const {
+  return (flags & MS_BIND) != 0;
+}
 
 MountOptions parse_mount_options(const std::vector<std::string>& options) {
   struct Flag {
@@ -16,24 +18,40 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
     unsigned long flag;
   };
   static constexpr std::array<Flag, 24> kFlags{{
-      {"ro", false, MS_RDONLY},          {"rw", true, MS_RDONLY},
-      {"nosuid", false, MS_NOSUID},      {"suid", true, MS_NOSUID},
-      {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
-      {"noexec", false, MS_NOEXEC},      {"exec", true, MS_NOEXEC},
-      {"sync", false, MS_SYNCHRONOUS},   {"async", true, MS_SYNCHRONOUS},
-      {"dirsync", false, MS_DIRSYNC},    {"remount", false, MS_REMOUNT},
-      {"mand", false, MS_MANDLOCK},      {"nomand", true, MS_MANDLOCK},
-      {"atime", true, MS_NOATIME},       {"noatime", false, MS_NOATIME},
-      {"diratime", true, MS_NODIRATIME}, {"nodiratime", false, MS_NODIRATIME},
-      {"relatime", false, MS_RELATIME},  {"norelatime", true, MS_RELATIME},
-      {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
-      {"bind", false, MS_BIND},          {"rbind", false, MS_BIND | MS_REC},
+      {"ro", false, MS_RDONLY},
+      {"rw", true, MS_RDONLY},
+      {"nosuid", false, MS_NOSUID},
+      {"suid", true, MS_NOSUID},
+      {"nodev", false, MS_NODEV},
+      {"dev", true, MS_NODEV},
+      {"noexec", false, MS_NOEXEC},
+      {"exec", true, MS_NOEXEC},
+      {"sync", false, MS_SYNCHRONOUS},
+      {"async", true, MS_SYNCHRONOUS},
+      {"dirsync", false, MS_DIRSYNC},
+      {"remount", false, MS_REMOUNT},
+      {"mand", false, MS_MANDLOCK},
+      {"nomand", true, MS_MANDLOCK},
+      {"atime", true, MS_NOATIME},
+      {"noatime", false, MS_NOATIME},
+      {"diratime", true, MS_NODIRATIME},
+      {"nodiratime", false, MS_NODIRATIME},
+      {"relatime", false, MS_RELATIME},
+      {"norelatime", true, MS_RELATIME},
+      {"strictatime", false, MS_STRICTATIME},
+      {"nostrictatime", true, MS_STRICTATIME},
+      {"bind", false, MS_BIND},
+      {"rbind", false, MS_BIND | MS_REC},
   }};
   static constexpr std::array<std::pair<const char*, unsigned long>, 8> kPropagation{{
-      {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-      {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
-      {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
-      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+      {"private", MS_PRIVATE},
+      {"rprivate", MS_PRIVATE | MS_REC},
+      {"shared", MS_SHARED},
+      {"rshared", MS_SHARED | MS_REC},
+      {"slave", MS_SLAVE},
+      {"rslave", MS_SLAVE | MS_REC},
+      {"unbindable", MS_UNBINDABLE},
+      {"runbindable", MS_UNBINDABLE | MS_REC},
   }};
 
   MountOptions out;

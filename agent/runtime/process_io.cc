@@ -40,8 +40,9 @@ void ProcessIo::attach_terminal(UniqueFd master) {
 
 size_t ProcessIo::write_stdin(const std::string& data) {
   if (data.size() > kMaxStdinWrite)
-    throw RuntimeError(ErrorKind::resource_exhausted, "stdin write of " + std::to_string(data.size()) +
-                                                          " bytes is over the 1 MiB limit per call; split it");
+    throw RuntimeError(ErrorKind::resource_exhausted,
+                       "stdin write of " + std::to_string(data.size()) +
+                           " bytes is over the 1 MiB limit per call; split it");
   std::lock_guard<std::mutex> g(stdin_mu_);
   if (!stdin_) throw RuntimeError(ErrorKind::failed_precondition, "stdin is closed");
   size_t done = 0;
@@ -68,9 +69,11 @@ void ProcessIo::close_stdin() {
 
 void ProcessIo::read_output(OutputStream which, const std::function<bool(const std::string&)>& sink,
                             const std::function<bool()>& cancelled) {
-  std::atomic<bool>& busy = which == OutputStream::stdout_stream ? stdout_reading_ : stderr_reading_;
+  std::atomic<bool>& busy =
+      which == OutputStream::stdout_stream ? stdout_reading_ : stderr_reading_;
   if (busy.exchange(true))
-    throw RuntimeError(ErrorKind::failed_precondition, "another client is already reading this stream");
+    throw RuntimeError(ErrorKind::failed_precondition,
+                       "another client is already reading this stream");
   struct Release {
     std::atomic<bool>& b;
     ~Release() { b = false; }
@@ -95,7 +98,8 @@ void ProcessIo::read_output(OutputStream which, const std::function<bool(const s
 }
 
 void ProcessIo::resize(unsigned rows, unsigned columns) {
-  if (!terminal_) throw RuntimeError(ErrorKind::failed_precondition, "the process has no terminal to resize");
+  if (!terminal_)
+    throw RuntimeError(ErrorKind::failed_precondition, "the process has no terminal to resize");
   winsize ws{};
   ws.ws_row = static_cast<unsigned short>(rows);
   ws.ws_col = static_cast<unsigned short>(columns);

@@ -66,7 +66,8 @@ ExitStatus Reaper::wait(pid_t pid) {
 
 std::optional<ExitStatus> Reaper::wait_for(pid_t pid, int timeout_ms) {
   std::unique_lock<std::mutex> g(mu_);
-  if (!changed_.wait_for(g, std::chrono::milliseconds(timeout_ms), [&] { return exited_.count(pid) != 0; }))
+  if (!changed_.wait_for(g, std::chrono::milliseconds(timeout_ms),
+                         [&] { return exited_.count(pid) != 0; }))
     return std::nullopt;
   return exited_.at(pid);
 }

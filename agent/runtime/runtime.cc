@@ -49,26 +49,40 @@ namespace {
 
 int clone_flag(oci::NamespaceType t) {
   switch (t) {
-    case oci::NamespaceType::pid: return CLONE_NEWPID;
-    case oci::NamespaceType::network: return CLONE_NEWNET;
-    case oci::NamespaceType::mount: return CLONE_NEWNS;
-    case oci::NamespaceType::ipc: return CLONE_NEWIPC;
-    case oci::NamespaceType::uts: return CLONE_NEWUTS;
-    case oci::NamespaceType::user: return CLONE_NEWUSER;
-    case oci::NamespaceType::cgroup: return CLONE_NEWCGROUP;
+    case oci::NamespaceType::pid:
+      return CLONE_NEWPID;
+    case oci::NamespaceType::network:
+      return CLONE_NEWNET;
+    case oci::NamespaceType::mount:
+      return CLONE_NEWNS;
+    case oci::NamespaceType::ipc:
+      return CLONE_NEWIPC;
+    case oci::NamespaceType::uts:
+      return CLONE_NEWUTS;
+    case oci::NamespaceType::user:
+      return CLONE_NEWUSER;
+    case oci::NamespaceType::cgroup:
+      return CLONE_NEWCGROUP;
   }
   return 0;
 }
 
 const char* proc_ns_name(oci::NamespaceType t) {
   switch (t) {
-    case oci::NamespaceType::pid: return "pid";
-    case oci::NamespaceType::network: return "net";
-    case oci::NamespaceType::mount: return "mnt";
-    case oci::NamespaceType::ipc: return "ipc";
-    case oci::NamespaceType::uts: return "uts";
-    case oci::NamespaceType::user: return "user";
-    case oci::NamespaceType::cgroup: return "cgroup";
+    case oci::NamespaceType::pid:
+      return "pid";
+    case oci::NamespaceType::network:
+      return "net";
+    case oci::NamespaceType::mount:
+      return "mnt";
+    case oci::NamespaceType::ipc:
+      return "ipc";
+    case oci::NamespaceType::uts:
+      return "uts";
+    case oci::NamespaceType::user:
+      return "user";
+    case oci::NamespaceType::cgroup:
+      return "cgroup";
   }
   return "";
 }
@@ -76,11 +90,14 @@ const char* proc_ns_name(oci::NamespaceType t) {
 std::string id_map_text(const std::vector<oci::IdMapping>& maps) {
   std::string out;
   for (const auto& m : maps)
-    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+           std::to_string(m.size) + "\n";
   return out;
 }
 
-[[noreturn]] void invalid(const std::string& m) { throw RuntimeError(ErrorKind::invalid_argument, m); }
+[[noreturn]] void invalid(const std::string& m) {
+  throw RuntimeError(ErrorKind::invalid_argument, m);
+}
 
 oci::Spec parse_or_throw(const std::string& json) {
   try {
@@ -90,12 +107,15 @@ oci::Spec parse_or_throw(const std::string& json) {
   }
 }
 
-void mount_or_throw(const std::string& src, const std::string& dst, const std::string& type, unsigned long flags,
-                    const std::string& data) {
-  if (::mount(src.c_str(), dst.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
+void mount_or_throw(const std::string& src, const std::string& dst, const std::string& type,
+                    unsigned long flags, const std::string& data) {
+  if (::mount(src.c_str(), dst.c_str(), type.c_str(), flags,
+              data.empty() ? nullptr : data.c_str()) != 0) {
     int err = errno;
-    ErrorKind kind = err == ENOENT || err == ENXIO || err == ENODEV ? ErrorKind::not_found : ErrorKind::internal;
-    throw RuntimeError(kind, "mounting " + src + " (" + type + ") on " + dst + ": " + std::strerror(err));
+    ErrorKind kind =
+        err == ENOENT || err == ENXIO || err == ENODEV ? ErrorKind::not_found : ErrorKind::internal;
+    throw RuntimeError(kind,
+                       "mounting " + src + " (" + type + ") on " + dst + ": " + std::strerror(err));
   }
 }
 
@@ -111,7 +131,8 @@ void prepare_block_rootfs(Container& c, const BlockRootfs& b) {
   make_dirs(lower, 0700);
   struct stat st {};
   if (::stat(b.device.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
-    throw RuntimeError(ErrorKind::not_found, "rootfs.block.device: " + b.device + " is not a block device in the guest");
+    throw RuntimeError(ErrorKind::not_found,
+                       "rootfs.block.device: " + b.device + " is not a block device in the guest");
   unsigned long flags = o.flags | (b.writable_overlay ? MS_RDONLY : 0);
   mount_or_throw(b.device, lower, b.fstype, flags, o.data);
   c.agent_mounts.push_back(lower);
@@ -127,8 +148,9 @@ void prepare_block_rootfs(Container& c, const BlockRootfs& b) {
   make_dirs(scratch + "/work", 0700);
   std::string merged = c.state_dir + "/rootfs";
   make_dirs(merged, 0755);
-  mount_or_throw("overlay", merged, "overlay", 0,
-                 "lowerdir=" + lower + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work");
+  mount_or_throw(
+      "overlay", merged, "overlay", 0,
+      "lowerdir=" + lower + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work");
   c.agent_mounts.push_back(merged);
   c.rootfs = merged;
 }
@@ -157,14 +179,16 @@ std::vector<NetworkCounters> read_net_dev(pid_t pid) {
     n.name.erase(0, n.name.find_first_not_of(' '));
     std::istringstream f(line.substr(colon + 1));
     uint64_t skip;
-    f >> n.rx_bytes >> n.rx_packets >> n.rx_errors >> n.rx_dropped >> skip >> skip >> skip >> skip >> n.tx_bytes >>
-        n.tx_packets >> n.tx_errors >> n.tx_dropped;
+    f >> n.rx_bytes >> n.rx_packets >> n.rx_errors >> n.rx_dropped >> skip >> skip >> skip >>
+        skip >> n.tx_bytes >> n.tx_packets >> n.tx_errors >> n.tx_dropped;
     out.push_back(n);
   }
   return out;
 }
 
-bool alive(Reaper& r, const Proc& p) { return p.pid > 0 && !r.poll(p.pid); }
+bool alive(Reaper& r, const Proc& p) {
+  return p.pid > 0 && !r.poll(p.pid);
+}
 
 HookState hook_state(const Container& c, const std::string& status) {
   HookState s;
@@ -176,14 +200,18 @@ HookState hook_state(const Container& c, const std::string& status) {
   return s;
 }
 
-void warn(const std::string& m) { std::fprintf(stderr, "hull-agent: warning: %s\n", m.c_str()); }
+void warn(const std::string& m) {
+  std::fprintf(stderr, "hull-agent: warning: %s\n", m.c_str());
+}
 
 }  // namespace
 
 bool valid_id(const std::string& id) {
-  if (id.empty() || id.size() > 128 || !std::isalnum(static_cast<unsigned char>(id[0]))) return false;
+  if (id.empty() || id.size() > 128 || !std::isalnum(static_cast<unsigned char>(id[0])))
+    return false;
   for (char ch : id)
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-') return false;
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-')
+      return false;
   return true;
 }
 
@@ -196,12 +224,15 @@ Runtime::Runtime(RuntimeConfig config) : config_(std::move(config)) {
     cgroup_mount_ = find_cgroup2_mount();
 }
 
-Runtime::~Runtime() { remove_all(); }
+Runtime::~Runtime() {
+  remove_all();
+}
 
 std::shared_ptr<Container> Runtime::find(const std::string& id) {
   std::lock_guard<std::mutex> g(mu_);
   auto it = containers_.find(id);
-  if (it == containers_.end()) throw RuntimeError(ErrorKind::not_found, "no container \"" + id + "\"");
+  if (it == containers_.end())
+    throw RuntimeError(ErrorKind::not_found, "no container \"" + id + "\"");
   return it->second;
 }
 
@@ -209,18 +240,22 @@ std::shared_ptr<Proc> Runtime::find_process(Container& c, const std::string& exe
   if (exec_id.empty()) return c.init;
   auto it = c.execs.find(exec_id);
   if (it == c.execs.end())
-    throw RuntimeError(ErrorKind::not_found, "no process \"" + exec_id + "\" in container \"" + c.id + "\"");
+    throw RuntimeError(ErrorKind::not_found,
+                       "no process \"" + exec_id + "\" in container \"" + c.id + "\"");
   return it->second;
 }
 
-pid_t Runtime::create(const std::string& id, const std::string& config_json, const RootfsSource& source) {
-  if (!valid_id(id)) invalid("container_id: \"" + id + "\" must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+pid_t Runtime::create(const std::string& id, const std::string& config_json,
+                      const RootfsSource& source) {
+  if (!valid_id(id))
+    invalid("container_id: \"" + id + "\" must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
   auto c = std::make_shared<Container>();
   c->id = id;
   c->spec = parse_or_throw(config_json);
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (containers_.count(id)) throw RuntimeError(ErrorKind::already_exists, "container \"" + id + "\" already exists");
+    if (containers_.count(id))
+      throw RuntimeError(ErrorKind::already_exists, "container \"" + id + "\" already exists");
     containers_[id] = c;  // reserves the id; erased again on failure
   }
   std::lock_guard<std::mutex> cg(c->mu);
@@ -233,12 +268,15 @@ pid_t Runtime::create(const std::string& id, const std::string& config_json, con
       prepare_block_rootfs(*c, *source.block);
     } else {
       c->rootfs = source.directory.empty() ? spec.root_path : source.directory;
-      if (c->rootfs.empty()) invalid("rootfs: neither Rootfs.directory nor config.json root.path is set");
+      if (c->rootfs.empty())
+        invalid("rootfs: neither Rootfs.directory nor config.json root.path is set");
       if (c->rootfs[0] != '/')
-        invalid("root.path: \"" + c->rootfs + "\" is relative; the agent has no bundle directory, send Rootfs.directory");
+        invalid("root.path: \"" + c->rootfs +
+                "\" is relative; the agent has no bundle directory, send Rootfs.directory");
       struct stat st {};
       if (::stat(c->rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        throw RuntimeError(ErrorKind::not_found, "rootfs: directory " + c->rootfs + " does not exist");
+        throw RuntimeError(ErrorKind::not_found,
+                           "rootfs: directory " + c->rootfs + " does not exist");
     }
 
     LaunchPlan plan;
@@ -248,7 +286,8 @@ pid_t Runtime::create(const std::string& id, const std::string& config_json, con
       int flag = clone_flag(ns.type);
       if (ns.type == oci::NamespaceType::mount) {
         if (!ns.path.empty())
-          invalid("linux.namespaces[" + std::to_string(i) + "]: joining a mount namespace is not supported; hull builds the container's own");
+          invalid("linux.namespaces[" + std::to_string(i) +
+                  "]: joining a mount namespace is not supported; hull builds the container's own");
         has_mount_ns = true;
         plan.unshare_flags |= flag;
         continue;
@@ -264,8 +303,9 @@ pid_t Runtime::create(const std::string& id, const std::string& config_json, con
       }
       UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!fd)
-        throw RuntimeError(ErrorKind::not_found, "linux.namespaces[" + std::to_string(i) + "].path: cannot open " +
-                                                     ns.path + ": " + std::strerror(errno));
+        throw RuntimeError(ErrorKind::not_found, "linux.namespaces[" + std::to_string(i) +
+                                                     "].path: cannot open " + ns.path + ": " +
+                                                     std::strerror(errno));
       if (ns.type == oci::NamespaceType::user)
         plan.join_user = std::move(fd);
       else if (ns.type == oci::NamespaceType::pid)
@@ -273,9 +313,13 @@ pid_t Runtime::create(const std::string& id, const std::string& config_json, con
       else
         plan.join.emplace_back(flag, std::move(fd));
     }
-    if (!has_mount_ns) invalid("linux.namespaces: the container needs its own mount namespace (add {\"type\": \"mount\"})");
+    if (!has_mount_ns)
+      invalid(
+          "linux.namespaces: the container needs its own mount namespace (add {\"type\": "
+          "\"mount\"})");
     if (!spec.hostname.empty()) {
-      if (!(plan.unshare_flags & CLONE_NEWUTS)) invalid("hostname: setting it needs a new uts namespace in linux.namespaces");
+      if (!(plan.unshare_flags & CLONE_NEWUTS))
+        invalid("hostname: setting it needs a new uts namespace in linux.namespaces");
       plan.hostname = spec.hostname;
     }
     plan.uid_map = id_map_text(spec.linux.uid_mappings);
@@ -289,10 +333,13 @@ pid_t Runtime::create(const std::string& id, const std::string& config_json, con
       if (path[0] != '/') path = "/hull/" + path;
       c->cgroup = std::make_unique<Cgroup>(*cgroup_mount_, path);
       c->cgroup->apply(spec.linux.resources);
-      plan.cgroup_procs.reset(::open((c->cgroup->dir() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+      plan.cgroup_procs.reset(
+          ::open((c->cgroup->dir() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
       if (!plan.cgroup_procs) throw_errno("opening " + c->cgroup->dir() + "/cgroup.procs");
     } else if (wants_limits) {
-      throw RuntimeError(ErrorKind::unavailable, "linux.resources: no cgroup2 filesystem is mounted, limits cannot be applied");
+      throw RuntimeError(
+          ErrorKind::unavailable,
+          "linux.resources: no cgroup2 filesystem is mounted, limits cannot be applied");
     }
 
     if (spec.linux.seccomp) plan.seccomp = compile_seccomp(*spec.linux.seccomp);
@@ -323,7 +370,8 @@ void Runtime::start(const std::string& id) {
   auto c = find(id);
   std::lock_guard<std::mutex> g(c->mu);
   if (!c->init->pending)
-    throw RuntimeError(ErrorKind::failed_precondition, "container \"" + id + "\" was already started");
+    throw RuntimeError(ErrorKind::failed_precondition,
+                       "container \"" + id + "\" was already started");
   Launched l = std::move(*c->init->pending);
   c->init->pending.reset();
   l.start();
@@ -334,8 +382,10 @@ void Runtime::start(const std::string& id) {
   }
 }
 
-pid_t Runtime::exec(const std::string& id, const std::string& exec_id, const std::string& process_json) {
-  if (!valid_id(exec_id)) invalid("exec_id: \"" + exec_id + "\" must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+pid_t Runtime::exec(const std::string& id, const std::string& exec_id,
+                    const std::string& process_json) {
+  if (!valid_id(exec_id))
+    invalid("exec_id: \"" + exec_id + "\" must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
   oci::Process process;
   try {
     process = oci::parse_process(process_json);
@@ -345,22 +395,31 @@ pid_t Runtime::exec(const std::string& id, const std::string& exec_id, const std
   auto c = find(id);
   std::lock_guard<std::mutex> g(c->mu);
   if (c->execs.count(exec_id))
-    throw RuntimeError(ErrorKind::already_exists, "exec \"" + exec_id + "\" already exists in container \"" + id + "\"");
+    throw RuntimeError(ErrorKind::already_exists,
+                       "exec \"" + exec_id + "\" already exists in container \"" + id + "\"");
   if (c->init->pending)
-    throw RuntimeError(ErrorKind::failed_precondition, "container \"" + id + "\" is created but not started; start it first");
+    throw RuntimeError(ErrorKind::failed_precondition,
+                       "container \"" + id + "\" is created but not started; start it first");
   if (auto st = reaper_.poll(c->init->pid))
-    throw RuntimeError(ErrorKind::failed_precondition, "container \"" + id + "\" is stopped (its init exited with status " +
-                                                           std::to_string(st->code) + "); cannot exec into it");
-  if (c->paused) throw RuntimeError(ErrorKind::failed_precondition, "container \"" + id + "\" is paused; resume it first");
+    throw RuntimeError(ErrorKind::failed_precondition,
+                       "container \"" + id + "\" is stopped (its init exited with status " +
+                           std::to_string(st->code) + "); cannot exec into it");
+  if (c->paused)
+    throw RuntimeError(ErrorKind::failed_precondition,
+                       "container \"" + id + "\" is paused; resume it first");
 
   LaunchPlan plan;
   std::string base = "/proc/" + std::to_string(c->init->pid) + "/ns/";
-  for (oci::NamespaceType t : {oci::NamespaceType::user, oci::NamespaceType::pid, oci::NamespaceType::ipc,
-                               oci::NamespaceType::uts, oci::NamespaceType::network, oci::NamespaceType::cgroup,
-                               oci::NamespaceType::mount}) {
-    struct stat mine {}, theirs {};
+  for (oci::NamespaceType t :
+       {oci::NamespaceType::user, oci::NamespaceType::pid, oci::NamespaceType::ipc,
+        oci::NamespaceType::uts, oci::NamespaceType::network, oci::NamespaceType::cgroup,
+        oci::NamespaceType::mount}) {
+    struct stat mine {
+    }, theirs{};
     std::string name = proc_ns_name(t);
-    if (::stat(("/proc/self/ns/" + name).c_str(), &mine) != 0 || ::stat((base + name).c_str(), &theirs) != 0) continue;
+    if (::stat(("/proc/self/ns/" + name).c_str(), &mine) != 0 ||
+        ::stat((base + name).c_str(), &theirs) != 0)
+      continue;
     if (mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev) continue;
     UniqueFd fd(::open((base + name).c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw_errno("opening " + base + name);
@@ -372,7 +431,8 @@ pid_t Runtime::exec(const std::string& id, const std::string& exec_id, const std
       plan.join.emplace_back(clone_flag(t), std::move(fd));
   }
   if (c->cgroup) {
-    plan.cgroup_procs.reset(::open((c->cgroup->dir() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    plan.cgroup_procs.reset(
+        ::open((c->cgroup->dir() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
     if (!plan.cgroup_procs) throw_errno("opening " + c->cgroup->dir() + "/cgroup.procs");
   }
   if (c->spec.linux.seccomp) plan.seccomp = compile_seccomp(*c->spec.linux.seccomp);
@@ -400,7 +460,9 @@ pid_t Runtime::exec(const std::string& id, const std::string& exec_id, const std
 }
 
 void Runtime::signal(const std::string& id, const std::string& exec_id, int sig, bool all) {
-  if (sig < 1 || sig >= NSIG) invalid("signal: " + std::to_string(sig) + " is not a signal number (1.." + std::to_string(NSIG - 1) + ")");
+  if (sig < 1 || sig >= NSIG)
+    invalid("signal: " + std::to_string(sig) + " is not a signal number (1.." +
+            std::to_string(NSIG - 1) + ")");
   auto c = find(id);
   std::lock_guard<std::mutex> g(c->mu);
   if (all) {
@@ -414,8 +476,10 @@ void Runtime::signal(const std::string& id, const std::string& exec_id, int sig,
     return;
   }
   auto p = find_process(*c, exec_id);
-  if (!alive(reaper_, *p)) throw RuntimeError(ErrorKind::failed_precondition, "the process has already exited");
-  if (::kill(p->pid, sig) != 0) throw_errno("kill(" + std::to_string(p->pid) + ", " + std::to_string(sig) + ")");
+  if (!alive(reaper_, *p))
+    throw RuntimeError(ErrorKind::failed_precondition, "the process has already exited");
+  if (::kill(p->pid, sig) != 0)
+    throw_errno("kill(" + std::to_string(p->pid) + ", " + std::to_string(sig) + ")");
 }
 
 std::optional<ExitStatus> Runtime::wait(const std::string& id, const std::string& exec_id,
@@ -441,7 +505,8 @@ std::shared_ptr<ProcessIo> Runtime::io(const std::string& id, const std::string&
 void Runtime::pause(const std::string& id) {
   auto c = find(id);
   std::lock_guard<std::mutex> g(c->mu);
-  if (!c->cgroup) throw RuntimeError(ErrorKind::unavailable, "container \"" + id + "\" has no cgroup to freeze");
+  if (!c->cgroup)
+    throw RuntimeError(ErrorKind::unavailable, "container \"" + id + "\" has no cgroup to freeze");
   c->cgroup->freeze(true);
   c->paused = true;
 }
@@ -449,7 +514,8 @@ void Runtime::pause(const std::string& id) {
 void Runtime::resume(const std::string& id) {
   auto c = find(id);
   std::lock_guard<std::mutex> g(c->mu);
-  if (!c->cgroup) throw RuntimeError(ErrorKind::unavailable, "container \"" + id + "\" has no cgroup to thaw");
+  if (!c->cgroup)
+    throw RuntimeError(ErrorKind::unavailable, "container \"" + id + "\" has no cgroup to thaw");
   c->cgroup->freeze(false);
   c->paused = false;
 }
@@ -472,7 +538,8 @@ void Runtime::update(const std::string& id, const std::string& resources_json) {
   }
   auto c = find(id);
   std::lock_guard<std::mutex> g(c->mu);
-  if (!c->cgroup) throw RuntimeError(ErrorKind::unavailable, "container \"" + id + "\" has no cgroup to update");
+  if (!c->cgroup)
+    throw RuntimeError(ErrorKind::unavailable, "container \"" + id + "\" has no cgroup to update");
   c->cgroup->apply(r);
 }
 
@@ -550,7 +617,8 @@ void Runtime::destroy(Container& c) {
   }
   for (pid_t p : procs) {
     if (!reaper_.poll(p)) ::kill(p, SIGKILL);
-    reaper_.wait_for(p, 10000);  // SIGKILL cannot be ignored; this only guards against a stuck D state
+    reaper_.wait_for(p,
+                     10000);  // SIGKILL cannot be ignored; this only guards against a stuck D state
     reaper_.forget(p);
   }
   bool was_created = c.init && c.init->pid > 0;

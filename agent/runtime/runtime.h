@@ -70,8 +70,9 @@ class Runtime {
   void signal(const std::string& id, const std::string& exec_id, int sig, bool all);
   // Blocks until the process exits, or returns nullopt once `cancelled` says so
   // (checked every 200 ms; a client that hung up must not hold a thread).
-  std::optional<ExitStatus> wait(const std::string& id, const std::string& exec_id,
-                                 const std::function<bool()>& cancelled = [] { return false; });
+  std::optional<ExitStatus> wait(
+      const std::string& id, const std::string& exec_id,
+      const std::function<bool()>& cancelled = [] { return false; });
   // The stdio of a process; the shared_ptr keeps it alive while a stream runs.
   std::shared_ptr<ProcessIo> io(const std::string& id, const std::string& exec_id);
   void pause(const std::string& id);

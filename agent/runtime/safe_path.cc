@@ -40,7 +40,9 @@ std::vector<std::string> components(const std::string& path) {
 
 }  // namespace
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string fd_path(int fd) {
+  return "/proc/self/fd/" + std::to_string(fd);
+}
 
 UniqueFd open_in_root(int root_fd, const std::string& path, CreateAs create) {
   // Walk the path as the kernel would with the rootfs as "/": symlinks are
@@ -65,11 +67,14 @@ UniqueFd open_in_root(int root_fd, const std::string& path, CreateAs create) {
     }
     std::string parent = joined();
     UniqueFd dir(openat2_in_root(root_fd, parent, O_PATH | O_DIRECTORY));
-    if (!dir) throw_errno("resolving /" + parent + " inside the container rootfs (for " + path + ")");
+    if (!dir)
+      throw_errno("resolving /" + parent + " inside the container rootfs (for " + path + ")");
     char target[4096];
     ssize_t n = ::readlinkat(dir.get(), comp.c_str(), target, sizeof target - 1);
     if (n >= 0) {
-      if (++links > 40) throw RuntimeError(ErrorKind::invalid_argument, path + ": too many symlinks inside the container rootfs");
+      if (++links > 40)
+        throw RuntimeError(ErrorKind::invalid_argument,
+                           path + ": too many symlinks inside the container rootfs");
       target[n] = '\0';
       std::vector<std::string> more = components(target);
       if (target[0] == '/') done.clear();
@@ -79,7 +84,8 @@ UniqueFd open_in_root(int root_fd, const std::string& path, CreateAs create) {
     if (errno == ENOENT && create != CreateAs::nothing) {
       bool last = todo.empty();
       if (last && create == CreateAs::file) {
-        UniqueFd f(::openat(dir.get(), comp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+        UniqueFd f(::openat(dir.get(), comp.c_str(),
+                            O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
         if (!f && errno != EEXIST) throw_errno("creating " + path + " inside the container rootfs");
       } else if (::mkdirat(dir.get(), comp.c_str(), 0755) != 0 && errno != EEXIST) {
         throw_errno("creating directory " + path + " inside the container rootfs");

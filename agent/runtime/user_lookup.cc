@@ -19,7 +19,8 @@ std::optional<PasswdEntry> find_passwd_entry(const std::string& text, const std:
     for (std::string x; std::getline(fields, x, ':');) f.push_back(x);
     if (f.size() < 4 || f[0] != name) continue;
     try {
-      return PasswdEntry{static_cast<uint32_t>(std::stoul(f[2])), static_cast<uint32_t>(std::stoul(f[3]))};
+      return PasswdEntry{static_cast<uint32_t>(std::stoul(f[2])),
+                         static_cast<uint32_t>(std::stoul(f[3]))};
     } catch (const std::exception&) {
       return std::nullopt;
     }
@@ -39,8 +40,8 @@ PasswdEntry lookup_user(const std::string& root, const std::string& name) {
   }
   auto e = find_passwd_entry(text, name);
   if (!e)
-    throw RuntimeError(ErrorKind::invalid_argument,
-                       "process.user.username: no user \"" + name + "\" in the container's /etc/passwd");
+    throw RuntimeError(ErrorKind::invalid_argument, "process.user.username: no user \"" + name +
+                                                        "\" in the container's /etc/passwd");
   return *e;
 }
 

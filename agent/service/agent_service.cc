@@ -30,11 +30,13 @@ Status AgentService::Version(ServerContext*, const pb::VersionRequest*, pb::Vers
   return Status::OK;
 }
 
-Status AgentService::CreateSandbox(ServerContext*, const pb::CreateSandboxRequest* req, pb::Empty*) {
+Status AgentService::CreateSandbox(ServerContext*, const pb::CreateSandboxRequest* req,
+                                   pb::Empty*) {
   return guarded([&] { sandbox_.create(*req); });
 }
 
-Status AgentService::DestroySandbox(ServerContext*, const pb::DestroySandboxRequest* req, pb::Empty*) {
+Status AgentService::DestroySandbox(ServerContext*, const pb::DestroySandboxRequest* req,
+                                    pb::Empty*) {
   Status s = guarded([&] {
     rt_.remove_all();
     sandbox_.destroy();
@@ -56,12 +58,15 @@ Status AgentService::CreateContainer(ServerContext*, const pb::CreateContainerRe
     if (req->rootfs().has_block()) {
       const auto& b = req->rootfs().block();
       if (b.device().empty() || b.fstype().empty())
-        throw runtime::RuntimeError(runtime::ErrorKind::invalid_argument, "rootfs.block: device and fstype are required");
-      src.block = runtime::BlockRootfs{b.device(), b.fstype(), {b.options().begin(), b.options().end()}, b.writable_overlay()};
+        throw runtime::RuntimeError(runtime::ErrorKind::invalid_argument,
+                                    "rootfs.block: device and fstype are required");
+      src.block = runtime::BlockRootfs{
+          b.device(), b.fstype(), {b.options().begin(), b.options().end()}, b.writable_overlay()};
     } else {
       src.directory = req->rootfs().directory();
     }
-    resp->set_pid(static_cast<uint32_t>(rt_.create(req->container_id(), req->oci_config_json(), src)));
+    resp->set_pid(
+        static_cast<uint32_t>(rt_.create(req->container_id(), req->oci_config_json(), src)));
   });
 }
 
@@ -69,23 +74,29 @@ Status AgentService::StartContainer(ServerContext*, const pb::ContainerRequest* 
   return guarded([&] { rt_.start(req->container_id()); });
 }
 
-Status AgentService::RemoveContainer(ServerContext*, const pb::RemoveContainerRequest* req, pb::Empty*) {
+Status AgentService::RemoveContainer(ServerContext*, const pb::RemoveContainerRequest* req,
+                                     pb::Empty*) {
   return guarded([&] { rt_.remove(req->container_id(), req->force()); });
 }
 
-Status AgentService::ExecProcess(ServerContext*, const pb::ExecProcessRequest* req, pb::ExecProcessResponse* resp) {
+Status AgentService::ExecProcess(ServerContext*, const pb::ExecProcessRequest* req,
+                                 pb::ExecProcessResponse* resp) {
   return guarded([&] {
-    resp->set_pid(static_cast<uint32_t>(rt_.exec(req->container_id(), req->exec_id(), req->oci_process_json())));
+    resp->set_pid(static_cast<uint32_t>(
+        rt_.exec(req->container_id(), req->exec_id(), req->oci_process_json())));
   });
 }
 
-Status AgentService::SignalProcess(ServerContext*, const pb::SignalProcessRequest* req, pb::Empty*) {
+Status AgentService::SignalProcess(ServerContext*, const pb::SignalProcessRequest* req,
+                                   pb::Empty*) {
   return guarded([&] {
-    rt_.signal(req->container_id(), req->exec_id(), static_cast<int>(std::min<uint32_t>(req->signal(), 1000)), req->all());
+    rt_.signal(req->container_id(), req->exec_id(),
+               static_cast<int>(std::min<uint32_t>(req->signal(), 1000)), req->all());
   });
 }
 
-Status AgentService::WaitProcess(ServerContext* ctx, const pb::ProcessRequest* req, pb::WaitProcessResponse* resp) {
+Status AgentService::WaitProcess(ServerContext* ctx, const pb::ProcessRequest* req,
+                                 pb::WaitProcessResponse* resp) {
   bool cancelled = false;
   Status s = guarded([&] {
     auto st = rt_.wait(req->container_id(), req->exec_id(), [&] { return ctx->IsCancelled(); });
@@ -99,9 +110,11 @@ Status AgentService::WaitProcess(ServerContext* ctx, const pb::ProcessRequest* r
   return cancelled ? Status(grpc::StatusCode::CANCELLED, "the client cancelled the wait") : s;
 }
 
-Status AgentService::WriteStdin(ServerContext*, const pb::WriteStdinRequest* req, pb::WriteStdinResponse* resp) {
+Status AgentService::WriteStdin(ServerContext*, const pb::WriteStdinRequest* req,
+                                pb::WriteStdinResponse* resp) {
   return guarded([&] {
-    resp->set_len(static_cast<uint32_t>(rt_.io(req->container_id(), req->exec_id())->write_stdin(req->data())));
+    resp->set_len(static_cast<uint32_t>(
+        rt_.io(req->container_id(), req->exec_id())->write_stdin(req->data())));
   });
 }
 
@@ -109,7 +122,8 @@ Status AgentService::CloseStdin(ServerContext*, const pb::ProcessRequest* req, p
   return guarded([&] { rt_.io(req->container_id(), req->exec_id())->close_stdin(); });
 }
 
-Status AgentService::read_stream(ServerContext* ctx, const pb::ProcessRequest* req, runtime::OutputStream which,
+Status AgentService::read_stream(ServerContext* ctx, const pb::ProcessRequest* req,
+                                 runtime::OutputStream which,
                                  grpc::ServerWriter<pb::OutputChunk>* writer) {
   return guarded([&] {
     auto io = rt_.io(req->container_id(), req->exec_id());
@@ -137,7 +151,8 @@ Status AgentService::ReadStderr(ServerContext* ctx, const pb::ProcessRequest* re
 Status AgentService::TtyWinResize(ServerContext*, const pb::TtyWinResizeRequest* req, pb::Empty*) {
   return guarded([&] {
     if (req->rows() > 65535 || req->columns() > 65535)
-      throw runtime::RuntimeError(runtime::ErrorKind::invalid_argument, "rows/columns: must be at most 65535");
+      throw runtime::RuntimeError(runtime::ErrorKind::invalid_argument,
+                                  "rows/columns: must be at most 65535");
     rt_.io(req->container_id(), req->exec_id())->resize(req->rows(), req->columns());
   });
 }
@@ -150,7 +165,8 @@ Status AgentService::ResumeContainer(ServerContext*, const pb::ContainerRequest*
   return guarded([&] { rt_.resume(req->container_id()); });
 }
 
-Status AgentService::StatsContainer(ServerContext*, const pb::ContainerRequest* req, pb::StatsContainerResponse* resp) {
+Status AgentService::StatsContainer(ServerContext*, const pb::ContainerRequest* req,
+                                    pb::StatsContainerResponse* resp) {
   return guarded([&] {
     runtime::ContainerStats s = rt_.stats(req->container_id());
     auto get = [&](const std::map<std::string, uint64_t>& m, const char* k) {
@@ -196,11 +212,13 @@ Status AgentService::StatsContainer(ServerContext*, const pb::ContainerRequest* 
   });
 }
 
-Status AgentService::UpdateContainer(ServerContext*, const pb::UpdateContainerRequest* req, pb::Empty*) {
+Status AgentService::UpdateContainer(ServerContext*, const pb::UpdateContainerRequest* req,
+                                     pb::Empty*) {
   return guarded([&] { rt_.update(req->container_id(), req->oci_resources_json()); });
 }
 
-Status AgentService::ListProcesses(ServerContext*, const pb::ContainerRequest* req, pb::ListProcessesResponse* resp) {
+Status AgentService::ListProcesses(ServerContext*, const pb::ContainerRequest* req,
+                                   pb::ListProcessesResponse* resp) {
   return guarded([&] {
     for (const auto& p : rt_.processes(req->container_id())) {
       auto* e = resp->add_processes();

@@ -1,6 +1,7 @@
 #include "service/listener.h"
 
 #include <fcntl.h>
+#include <grpcpp/server_posix.h>
 #include <linux/vm_sockets.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -9,7 +10,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <grpcpp/server_posix.h>
 #include <stdexcept>
 
 namespace hull::service {
@@ -20,7 +20,8 @@ ListenAddress parse_listen_address(const std::string& text) {
     a.kind = ListenAddress::Kind::unix_socket;
     a.path = text.substr(5);
     if (a.path.empty() || a.path.size() >= sizeof(sockaddr_un::sun_path))
-      throw std::invalid_argument("--listen " + text + ": the unix socket path is empty or too long");
+      throw std::invalid_argument("--listen " + text +
+                                  ": the unix socket path is empty or too long");
     return a;
   }
   if (text.rfind("vsock:", 0) == 0) {
@@ -28,11 +29,13 @@ ListenAddress parse_listen_address(const std::string& text) {
     char* end = nullptr;
     unsigned long p = std::strtoul(port.c_str(), &end, 10);
     if (port.empty() || *end || p == 0 || p > 0xffffffffUL)
-      throw std::invalid_argument("--listen " + text + ": the vsock port must be a number like 1024");
+      throw std::invalid_argument("--listen " + text +
+                                  ": the vsock port must be a number like 1024");
     a.port = static_cast<unsigned>(p);
     return a;
   }
-  throw std::invalid_argument("--listen " + text + ": expected vsock:PORT (guest) or unix:PATH (host tests)");
+  throw std::invalid_argument("--listen " + text +
+                              ": expected vsock:PORT (guest) or unix:PATH (host tests)");
 }
 
 runtime::UniqueFd listen_on(const ListenAddress& address) {
@@ -44,20 +47,24 @@ runtime::UniqueFd listen_on(const ListenAddress& address) {
     sa.sun_family = AF_UNIX;
     std::memcpy(sa.sun_path, address.path.c_str(), address.path.size());
     ::unlink(address.path.c_str());  // a stale socket from an earlier run
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd.get(), 64) != 0)
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+        ::listen(fd.get(), 64) != 0)
       throw std::runtime_error("listening on unix:" + address.path + ": " + std::strerror(errno));
     return fd;
   }
   UniqueFd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd)
-    throw std::runtime_error(std::string("socket(AF_VSOCK): ") + std::strerror(errno) +
-                             " (the guest kernel needs CONFIG_VIRTIO_VSOCKETS and a virtio-vsock device)");
+    throw std::runtime_error(
+        std::string("socket(AF_VSOCK): ") + std::strerror(errno) +
+        " (the guest kernel needs CONFIG_VIRTIO_VSOCKETS and a virtio-vsock device)");
   sockaddr_vm sa{};
   sa.svm_family = AF_VSOCK;
   sa.svm_port = address.port;
   sa.svm_cid = VMADDR_CID_ANY;
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd.get(), 64) != 0)
-    throw std::runtime_error("listening on vsock port " + std::to_string(address.port) + ": " + std::strerror(errno));
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      ::listen(fd.get(), 64) != 0)
+    throw std::runtime_error("listening on vsock port " + std::to_string(address.port) + ": " +
+                             std::strerror(errno));
   return fd;
 }
 

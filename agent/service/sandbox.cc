@@ -23,7 +23,9 @@ namespace {
 
 using runtime::UniqueFd;
 
-[[noreturn]] void fail_errno(const std::string& what) { throw SandboxError(what + ": " + std::strerror(errno)); }
+[[noreturn]] void fail_errno(const std::string& what) {
+  throw SandboxError(what + ": " + std::strerror(errno));
+}
 
 sockaddr_in inet(uint32_t addr) {
   sockaddr_in sa{};
@@ -32,7 +34,9 @@ sockaddr_in inet(uint32_t addr) {
   return sa;
 }
 
-uint32_t prefix_mask(uint32_t prefix) { return prefix == 0 ? 0 : htonl(~uint32_t(0) << (32 - prefix)); }
+uint32_t prefix_mask(uint32_t prefix) {
+  return prefix == 0 ? 0 : htonl(~uint32_t(0) << (32 - prefix));
+}
 
 void set_ifreq_name(ifreq& r, const std::string& name, const std::string& field) {
   if (name.empty() || name.size() >= IFNAMSIZ || name.find('/') != std::string::npos)
@@ -45,12 +49,15 @@ void configure_interface(int sock, const hull::agent::v1::Interface& itf, size_t
   std::string field = "interfaces[" + std::to_string(index) + "]";
   ifreq r;
   set_ifreq_name(r, itf.name(), field + ".name");
-  if (::ioctl(sock, SIOCGIFFLAGS, &r) != 0) fail_errno(field + ": no interface \"" + itf.name() + "\" in the guest");
+  if (::ioctl(sock, SIOCGIFFLAGS, &r) != 0)
+    fail_errno(field + ": no interface \"" + itf.name() + "\" in the guest");
   if (!itf.hw_address().empty()) {
     unsigned b[6];
     char tail;
-    if (std::sscanf(itf.hw_address().c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
-      throw SandboxError(field + ".hw_address: \"" + itf.hw_address() + "\" is not like 02:00:00:00:00:01");
+    if (std::sscanf(itf.hw_address().c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3],
+                    &b[4], &b[5], &tail) != 6)
+      throw SandboxError(field + ".hw_address: \"" + itf.hw_address() +
+                         "\" is not like 02:00:00:00:00:01");
     set_ifreq_name(r, itf.name(), field);
     r.ifr_hwaddr.sa_family = 1;  // ARPHRD_ETHER
     for (int i = 0; i < 6; ++i) r.ifr_hwaddr.sa_data[i] = static_cast<char>(b[i]);
@@ -89,7 +96,8 @@ void add_route(int sock, const hull::agent::v1::Route& route, size_t index) {
   if (!route.destination().empty() && route.destination() != "default") {
     std::string d = route.destination();
     size_t slash = d.find('/');
-    if (slash == std::string::npos) throw SandboxError(field + ".destination: \"" + d + "\" is not CIDR (a.b.c.d/n)");
+    if (slash == std::string::npos)
+      throw SandboxError(field + ".destination: \"" + d + "\" is not CIDR (a.b.c.d/n)");
     dst = parse_ipv4(d.substr(0, slash), field + ".destination");
     try {
       prefix = static_cast<uint32_t>(std::stoul(d.substr(slash + 1)));
@@ -111,7 +119,8 @@ void add_route(int sock, const hull::agent::v1::Route& route, size_t index) {
   }
   std::string dev = route.device();
   if (!dev.empty()) {
-    if (dev.size() >= IFNAMSIZ) throw SandboxError(field + ".device: \"" + dev + "\" is not an interface name");
+    if (dev.size() >= IFNAMSIZ)
+      throw SandboxError(field + ".device: \"" + dev + "\" is not an interface name");
     rt.rt_dev = dev.data();
   }
   if (::ioctl(sock, SIOCADDRT, &rt) != 0 && errno != EEXIST) fail_errno(field + ": SIOCADDRT");
@@ -122,7 +131,8 @@ void add_route(int sock, const hull::agent::v1::Route& route, size_t index) {
 uint32_t parse_ipv4(const std::string& text, const std::string& field) {
   in_addr a{};
   if (::inet_pton(AF_INET, text.c_str(), &a) != 1)
-    throw SandboxError(field + ": \"" + text + "\" is not an IPv4 address (IPv6 is not supported yet)");
+    throw SandboxError(field + ": \"" + text +
+                       "\" is not an IPv4 address (IPv6 is not supported yet)");
   return a.s_addr;
 }
 
@@ -149,12 +159,14 @@ void Sandbox::create(const hull::agent::v1::CreateSandboxRequest& req) {
   for (int i = 0; i < req.guest_mounts_size(); ++i) {
     const auto& m = req.guest_mounts(i);
     std::string f = "guest_mounts[" + std::to_string(i) + "]";
-    if (m.mount_point().empty() || m.mount_point()[0] != '/' || m.mount_point().find("..") != std::string::npos)
+    if (m.mount_point().empty() || m.mount_point()[0] != '/' ||
+        m.mount_point().find("..") != std::string::npos)
       throw SandboxError(f + ".mount_point: must be an absolute path without \"..\"");
     if (m.fstype().empty()) throw SandboxError(f + ".fstype: is required");
   }
   if ((req.interfaces_size() || req.routes_size()) && !config_.owns_machine)
-    throw SandboxError("interfaces/routes: the agent only configures the network as the guest's PID 1");
+    throw SandboxError(
+        "interfaces/routes: the agent only configures the network as the guest's PID 1");
   if (req.hostname().size() > 64) throw SandboxError("hostname: longer than 64 characters");
 
   runtime::make_dirs(config_.state_dir, 0755);
@@ -170,13 +182,15 @@ void Sandbox::create(const hull::agent::v1::CreateSandboxRequest& req) {
       runtime::make_dirs(m.mount_point(), 0755);
       if (::mount(m.source().c_str(), m.mount_point().c_str(), m.fstype().c_str(), o.flags,
                   o.data.empty() ? nullptr : o.data.c_str()) != 0)
-        fail_errno("guest_mounts[" + std::to_string(i) + "]: mounting " + m.source() + " on " + m.mount_point());
+        fail_errno("guest_mounts[" + std::to_string(i) + "]: mounting " + m.source() + " on " +
+                   m.mount_point());
       mounts_.push_back(m.mount_point());
     }
     if (req.interfaces_size() || req.routes_size()) {
       UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
       if (!sock) fail_errno("socket(AF_INET)");
-      for (int i = 0; i < req.interfaces_size(); ++i) configure_interface(sock.get(), req.interfaces(i), i);
+      for (int i = 0; i < req.interfaces_size(); ++i)
+        configure_interface(sock.get(), req.interfaces(i), i);
       for (int i = 0; i < req.routes_size(); ++i) add_route(sock.get(), req.routes(i), i);
     }
   } catch (...) {

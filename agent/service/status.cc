@@ -9,13 +9,20 @@ namespace {
 
 grpc::StatusCode code_of(runtime::ErrorKind k) {
   switch (k) {
-    case runtime::ErrorKind::invalid_argument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case runtime::ErrorKind::not_found: return grpc::StatusCode::NOT_FOUND;
-    case runtime::ErrorKind::already_exists: return grpc::StatusCode::ALREADY_EXISTS;
-    case runtime::ErrorKind::failed_precondition: return grpc::StatusCode::FAILED_PRECONDITION;
-    case runtime::ErrorKind::resource_exhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case runtime::ErrorKind::unavailable: return grpc::StatusCode::UNAVAILABLE;
-    case runtime::ErrorKind::internal: return grpc::StatusCode::INTERNAL;
+    case runtime::ErrorKind::invalid_argument:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case runtime::ErrorKind::not_found:
+      return grpc::StatusCode::NOT_FOUND;
+    case runtime::ErrorKind::already_exists:
+      return grpc::StatusCode::ALREADY_EXISTS;
+    case runtime::ErrorKind::failed_precondition:
+      return grpc::StatusCode::FAILED_PRECONDITION;
+    case runtime::ErrorKind::resource_exhausted:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case runtime::ErrorKind::unavailable:
+      return grpc::StatusCode::UNAVAILABLE;
+    case runtime::ErrorKind::internal:
+      return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::INTERNAL;
 }

@@ -32,8 +32,8 @@ class AgentProcess {
   explicit AgentProcess(const std::string& dir) : socket_(dir + "/agent.sock") {
     pid_ = ::fork();
     if (pid_ == 0) {
-      ::execl(HULL_AGENT_BINARY, "hull-agent", "--listen", ("unix:" + socket_).c_str(), "--state-dir",
-              (dir + "/state").c_str(), nullptr);
+      ::execl(HULL_AGENT_BINARY, "hull-agent", "--listen", ("unix:" + socket_).c_str(),
+              "--state-dir", (dir + "/state").c_str(), nullptr);
       ::_exit(127);
     }
     for (int i = 0; i < 500 && !std::filesystem::exists(socket_); ++i)
@@ -78,7 +78,8 @@ class AgentProcess {
   std::unique_ptr<pb::Agent::Stub> stub_;
 };
 
-std::string read_stream(pb::Agent::Stub& stub, const std::string& id, const std::string& exec, bool err) {
+std::string read_stream(pb::Agent::Stub& stub, const std::string& id, const std::string& exec,
+                        bool err) {
   grpc::ClientContext ctx;
   pb::ProcessRequest req;
   req.set_container_id(id);
@@ -110,7 +111,8 @@ class AgentGrpcTest : public ::testing::Test {
     return agent_->stub().CreateContainer(&ctx, req, &resp);
   }
 
-  grpc::Status simple(grpc::Status (pb::Agent::Stub::*rpc)(grpc::ClientContext*, const pb::ContainerRequest&, pb::Empty*),
+  grpc::Status simple(grpc::Status (pb::Agent::Stub::*rpc)(grpc::ClientContext*,
+                                                           const pb::ContainerRequest&, pb::Empty*),
                       const std::string& id) {
     grpc::ClientContext ctx;
     pb::ContainerRequest req;
@@ -153,8 +155,10 @@ class AgentGrpcTest : public ::testing::Test {
     grpc::Status s = create(id, spec);
     EXPECT_TRUE(s.ok()) << s.error_message();
     if (!s.ok()) return o;
-    auto out = std::async(std::launch::async, [&] { return read_stream(agent_->stub(), id, "", false); });
-    auto err = std::async(std::launch::async, [&] { return read_stream(agent_->stub(), id, "", true); });
+    auto out =
+        std::async(std::launch::async, [&] { return read_stream(agent_->stub(), id, "", false); });
+    auto err =
+        std::async(std::launch::async, [&] { return read_stream(agent_->stub(), id, "", true); });
     close_stdin(id);
     s = simple(&pb::Agent::Stub::StartContainer, id);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -167,13 +171,15 @@ class AgentGrpcTest : public ::testing::Test {
 
   // The same bundle under runc; nullopt when runc is not installed.
   std::optional<Output> run_runc(const std::string& id, json spec) {
-    if (!std::filesystem::exists("/usr/sbin/runc") && !std::filesystem::exists("/usr/bin/runc")) return std::nullopt;
+    if (!std::filesystem::exists("/usr/sbin/runc") && !std::filesystem::exists("/usr/bin/runc"))
+      return std::nullopt;
     std::string bundle = dir_.path() + "/bundle-" + id;
     std::filesystem::create_directories(bundle);
     spec["root"]["path"] = rootfs_;
     std::ofstream(bundle + "/config.json") << spec.dump();
     Output o;
-    o.out = hull::testing::run_command({"runc", "--root", dir_.path() + "/runc-state", "run", "--bundle", bundle, id}, &o.exit);
+    o.out = hull::testing::run_command(
+        {"runc", "--root", dir_.path() + "/runc-state", "run", "--bundle", bundle, id}, &o.exit);
     return o;
   }
 
@@ -195,10 +201,11 @@ TEST_F(AgentGrpcTest, HealthAndVersion) {
 
 TEST_F(AgentGrpcTest, SameViewAsRunc) {
   // What the process sees of itself; cgroup paths and pids of other things differ by design.
-  json spec = default_spec({"sh", "-c",
-                            "id; hostname; grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs|Seccomp):' /proc/self/status; "
-                            "ulimit -n; ulimit -Hn; echo $$; cat /proc/self/mountinfo | awk '{print $5, $6}' | "
-                            "sed 's/,relatime//' | sort; ls /dev | sort | tr '\\n' ' '; exit 5"});
+  json spec = default_spec(
+      {"sh", "-c",
+       "id; hostname; grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs|Seccomp):' /proc/self/status; "
+       "ulimit -n; ulimit -Hn; echo $$; cat /proc/self/mountinfo | awk '{print $5, $6}' | "
+       "sed 's/,relatime//' | sort; ls /dev | sort | tr '\\n' ' '; exit 5"});
   spec["hostname"] = "same-as-runc";
   Output ours = run("view", spec);
   EXPECT_EQ(ours.exit, 5) << ours.err;
@@ -209,7 +216,9 @@ TEST_F(AgentGrpcTest, SameViewAsRunc) {
 }
 
 TEST_F(AgentGrpcTest, SameViewAsRuncForAnUnprivilegedUser) {
-  json spec = default_spec({"sh", "-c", "id; grep -E '^(CapEff|CapPrm|CapInh|CapAmb|NoNewPrivs):' /proc/self/status; touch /x 2>&1; echo $?"});
+  json spec = default_spec({"sh", "-c",
+                            "id; grep -E '^(CapEff|CapPrm|CapInh|CapAmb|NoNewPrivs):' "
+                            "/proc/self/status; touch /x 2>&1; echo $?"});
   spec["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {5, 6}}};
   spec["process"]["noNewPrivileges"] = false;
   Output ours = run("unpriv", spec);
@@ -220,7 +229,8 @@ TEST_F(AgentGrpcTest, SameViewAsRuncForAnUnprivilegedUser) {
 
 TEST_F(AgentGrpcTest, StdinEchoAndSignals) {
   ASSERT_TRUE(create("cat", default_spec({"cat"})).ok());
-  auto out = std::async(std::launch::async, [&] { return read_stream(agent_->stub(), "cat", "", false); });
+  auto out =
+      std::async(std::launch::async, [&] { return read_stream(agent_->stub(), "cat", "", false); });
   ASSERT_TRUE(simple(&pb::Agent::Stub::StartContainer, "cat").ok());
   {
     grpc::ClientContext ctx;
@@ -245,7 +255,9 @@ TEST_F(AgentGrpcTest, StdinEchoAndSignals) {
   EXPECT_EQ(out.get(), "hello through stdin\n");
   ASSERT_TRUE(remove("cat").ok());
 
-  ASSERT_TRUE(create("sleeper", default_spec({"sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.05; done"})).ok());
+  ASSERT_TRUE(create("sleeper", default_spec({"sh", "-c",
+                                              "trap 'exit 42' USR1; while :; do sleep 0.05; done"}))
+                  .ok());
   ASSERT_TRUE(simple(&pb::Agent::Stub::StartContainer, "sleeper").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the trap is set
   {
@@ -268,7 +280,8 @@ TEST_F(AgentGrpcTest, ExecTtyStatsAndProcesses) {
     pb::ExecProcessRequest req;
     req.set_container_id("box");
     req.set_exec_id("tty");
-    req.set_oci_process_json(R"({"terminal": true, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "sleep 0.3; stty size; tty"],
+    req.set_oci_process_json(
+        R"({"terminal": true, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "sleep 0.3; stty size; tty"],
                                  "cwd": "/", "env": ["PATH=/bin"]})");
     pb::ExecProcessResponse resp;
     grpc::Status s = agent_->stub().ExecProcess(&ctx, req, &resp);
@@ -317,7 +330,8 @@ TEST_F(AgentGrpcTest, ClearErrors) {
   bad["process"]["args"] = json::array();
   grpc::Status s = create("bad", bad);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("process.args: must be a non-empty array"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("process.args: must be a non-empty array"), std::string::npos)
+      << s.error_message();
 
   s = simple(&pb::Agent::Stub::StartContainer, "nope");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
@@ -358,20 +372,25 @@ TEST_F(AgentGrpcTest, BenchmarkTrueAgainstRunc) {
     Output o = run("bench" + std::to_string(i), spec);
     ASSERT_EQ(o.exit, 0);
   }
-  double ours = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / n;
+  double ours =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / n;
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(create("idle" + std::to_string(i), default_spec({"sleep", "1000"})).ok());
     ASSERT_TRUE(simple(&pb::Agent::Stub::StartContainer, "idle" + std::to_string(i)).ok());
   }
   uint64_t busy_rss = agent_->rss_kib();
   for (int i = 0; i < 10; ++i) remove("idle" + std::to_string(i));
-  std::printf("[ BENCH    ] hull-agent create+start+wait /bin/true: %.2f ms; agent RSS idle %llu KiB, with 10 containers %llu KiB\n",
-              ours, static_cast<unsigned long long>(idle_rss), static_cast<unsigned long long>(busy_rss));
+  std::printf(
+      "[ BENCH    ] hull-agent create+start+wait /bin/true: %.2f ms; agent RSS idle %llu KiB, with "
+      "10 containers %llu KiB\n",
+      ours, static_cast<unsigned long long>(idle_rss), static_cast<unsigned long long>(busy_rss));
   if (!run_runc("warm", spec)) GTEST_SKIP() << "runc is not installed: no comparison";
   auto t1 = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) ASSERT_EQ(run_runc("runc" + std::to_string(i), spec)->exit, 0);
-  double runc = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count() / n;
-  std::printf("[ BENCH    ] runc run /bin/true: %.2f ms; ratio hull-agent/runc = %.2f\n", runc, ours / runc);
+  double runc =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count() / n;
+  std::printf("[ BENCH    ] runc run /bin/true: %.2f ms; ratio hull-agent/runc = %.2f\n", runc,
+              ours / runc);
 }
 
 }  // namespace

@@ -30,9 +30,9 @@ TEST(AgentPid1, SetsUpTheSandboxRunsContainersAndPowersOffOnRequest) {
 
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::execl("/usr/bin/unshare", "unshare", "--pid", "--fork", "--kill-child", "--mount", "--net", "--propagation", "private",
-            HULL_AGENT_BINARY, "--listen", ("unix:" + sock).c_str(), "--state-dir", (dir.path() + "/state").c_str(),
-            nullptr);
+    ::execl("/usr/bin/unshare", "unshare", "--pid", "--fork", "--kill-child", "--mount", "--net",
+            "--propagation", "private", HULL_AGENT_BINARY, "--listen", ("unix:" + sock).c_str(),
+            "--state-dir", (dir.path() + "/state").c_str(), nullptr);
     ::_exit(127);
   }
   struct KillOnFailure {  // an ASSERT must not leave the namespace's agent behind
@@ -47,7 +47,8 @@ TEST(AgentPid1, SetsUpTheSandboxRunsContainersAndPowersOffOnRequest) {
   auto channel = grpc::CreateChannel("unix:" + sock, grpc::InsecureChannelCredentials());
   for (int i = 0; i < 500 && !std::filesystem::exists(sock); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5)));
+  ASSERT_TRUE(
+      channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5)));
   auto stub = pb::Agent::NewStub(channel);
 
   // Sandbox setup: as PID 1 the agent owns this (unshared) network namespace.
@@ -87,14 +88,21 @@ TEST(AgentPid1, SetsUpTheSandboxRunsContainersAndPowersOffOnRequest) {
   }
   {
     // A container in the sandbox's network namespace (no "network" entry) sees it.
-    nlohmann::json spec = hull::testing::default_spec(
-        {"sh", "-c", "ip -4 addr show lo | grep -o 'inet [0-9./]*'; cat /sys/class/net/lo/mtu; ip route | grep -c 10.8.0.0/16; "
-                     "cat /etc/resolv.conf; ls -d /shared"});
-    spec["linux"]["namespaces"] = {{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "ipc"}}, {{"type", "uts"}}};
+    nlohmann::json spec =
+        hull::testing::default_spec({"sh", "-c",
+                                     "ip -4 addr show lo | grep -o 'inet [0-9./]*'; cat "
+                                     "/sys/class/net/lo/mtu; ip route | grep -c 10.8.0.0/16; "
+                                     "cat /etc/resolv.conf; ls -d /shared"});
+    spec["linux"]["namespaces"] = {
+        {{"type", "pid"}}, {{"type", "mount"}}, {{"type", "ipc"}}, {{"type", "uts"}}};
     spec["root"]["readonly"] = false;
-    spec["mounts"].push_back({{"destination", "/etc/resolv.conf"}, {"type", "bind"}, {"source", state + "/resolv.conf"},
+    spec["mounts"].push_back({{"destination", "/etc/resolv.conf"},
+                              {"type", "bind"},
+                              {"source", state + "/resolv.conf"},
                               {"options", {"rbind", "ro"}}});
-    spec["mounts"].push_back({{"destination", "/shared"}, {"type", "bind"}, {"source", state + "/shared"},
+    spec["mounts"].push_back({{"destination", "/shared"},
+                              {"type", "bind"},
+                              {"source", state + "/shared"},
                               {"options", {"rbind"}}});
     grpc::ClientContext ctx;
     pb::CreateContainerRequest req;
@@ -122,7 +130,8 @@ TEST(AgentPid1, SetsUpTheSandboxRunsContainersAndPowersOffOnRequest) {
     ASSERT_TRUE(stub->StartContainer(&ctx, req, &e).ok());
   }
   net_reader.join();
-  EXPECT_EQ(net_out, "inet 10.7.0.1/24\n9000\n1\nnameserver 10.7.0.53\nsearch pod.local\n/shared\n");
+  EXPECT_EQ(net_out,
+            "inet 10.7.0.1/24\n9000\n1\nnameserver 10.7.0.53\nsearch pod.local\n/shared\n");
 
   {
     grpc::ClientContext ctx;
@@ -180,7 +189,8 @@ TEST(AgentPid1, SetsUpTheSandboxRunsContainersAndPowersOffOnRequest) {
   }
   guard.done = true;
   ASSERT_TRUE(exited) << "the agent did not power off";
-  bool hup = (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP) || (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGHUP);
+  bool hup = (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP) ||
+             (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGHUP);
   EXPECT_TRUE(hup) << "status " << status;
 }
 

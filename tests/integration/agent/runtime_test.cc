@@ -1,5 +1,7 @@
 // The container engine driven directly (no gRPC): real namespaces, mounts and
 // cgroups, so it needs root. Labelled "integration".
+#include "runtime/runtime.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -9,7 +11,6 @@
 
 #include "runtime/error.h"
 #include "runtime/files.h"
-#include "runtime/runtime.h"
 #include "test_bundle.h"
 
 namespace hull::runtime {
@@ -25,7 +26,13 @@ struct Result {
 
 std::string drain(Runtime& rt, const std::string& id, const std::string& exec, OutputStream s) {
   std::string out;
-  rt.io(id, exec)->read_output(s, [&](const std::string& d) { out += d; return true; }, [] { return false; });
+  rt.io(id, exec)->read_output(
+      s,
+      [&](const std::string& d) {
+        out += d;
+        return true;
+      },
+      [] { return false; });
   return out;
 }
 
@@ -42,8 +49,10 @@ class AgentRuntimeTest : public ::testing::Test {
 
   Result run(const std::string& id, const json& spec) {
     rt_->create(id, spec.dump(), RootfsSource{rootfs_, {}});
-    auto out = std::async(std::launch::async, [&] { return drain(*rt_, id, "", OutputStream::stdout_stream); });
-    auto err = std::async(std::launch::async, [&] { return drain(*rt_, id, "", OutputStream::stderr_stream); });
+    auto out = std::async(std::launch::async,
+                          [&] { return drain(*rt_, id, "", OutputStream::stdout_stream); });
+    auto err = std::async(std::launch::async,
+                          [&] { return drain(*rt_, id, "", OutputStream::stderr_stream); });
     rt_->io(id, "")->close_stdin();
     rt_->start(id);
     Result r;
@@ -71,7 +80,9 @@ TEST_F(AgentRuntimeTest, CapturesStdoutAndStderrSeparately) {
 }
 
 TEST_F(AgentRuntimeTest, ContainerSeesItsOwnWorld) {
-  json spec = default_spec({"sh", "-c", "hostname; echo $$; id; cat /proc/self/status | grep -E '^(CapEff|NoNewPrivs|Seccomp):'; ulimit -n; pwd"});
+  json spec = default_spec({"sh", "-c",
+                            "hostname; echo $$; id; cat /proc/self/status | grep -E "
+                            "'^(CapEff|NoNewPrivs|Seccomp):'; ulimit -n; pwd"});
   spec["hostname"] = "hull-test";
   spec["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {5}}};
   spec["process"]["cwd"] = "/home/user";
@@ -107,7 +118,8 @@ TEST_F(AgentRuntimeTest, UsernameIsResolvedInTheRootfs) {
 TEST_F(AgentRuntimeTest, SeccompErrnoRuleApplies) {
   json spec = default_spec({"sh", "-c", "mkdir /tmp/x 2>&1; grep Seccomp: /proc/self/status"});
   spec["root"]["readonly"] = false;
-  spec["linux"]["seccomp"] = json::parse(R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
+  spec["linux"]["seccomp"] = json::parse(
+      R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
     "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]})");
   Result r = run("sc", spec);
   EXPECT_NE(r.out.find("Operation not permitted"), std::string::npos) << r.out;
@@ -115,12 +127,18 @@ TEST_F(AgentRuntimeTest, SeccompErrnoRuleApplies) {
 }
 
 TEST_F(AgentRuntimeTest, SignalsReachTheProcess) {
-  json spec = default_spec({"sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done"});
+  json spec =
+      default_spec({"sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done"});
   rt_->create("sig", spec.dump(), RootfsSource{rootfs_, {}});
   rt_->start("sig");
   std::string first;
-  rt_->io("sig", "")->read_output(OutputStream::stdout_stream, [&](const std::string& d) { first += d; return false; },
-                                  [] { return false; });
+  rt_->io("sig", "")->read_output(
+      OutputStream::stdout_stream,
+      [&](const std::string& d) {
+        first += d;
+        return false;
+      },
+      [] { return false; });
   EXPECT_EQ(first, "ready\n");
   rt_->signal("sig", "", SIGTERM, false);
   EXPECT_EQ(rt_->wait("sig", "")->code, 7);
@@ -139,9 +157,13 @@ TEST_F(AgentRuntimeTest, ExecJoinsTheRunningContainer) {
   json spec = default_spec({"sleep", "100"});
   spec["hostname"] = "exec-host";
   rt_->create("ex", spec.dump(), RootfsSource{rootfs_, {}});
-  EXPECT_THROW(rt_->exec("ex", "early", R"({"user": {"uid": 0, "gid": 0}, "args": ["true"], "cwd": "/"})"), RuntimeError);
+  EXPECT_THROW(
+      rt_->exec("ex", "early", R"({"user": {"uid": 0, "gid": 0}, "args": ["true"], "cwd": "/"})"),
+      RuntimeError);
   rt_->start("ex");
-  rt_->exec("ex", "e1", R"({"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "hostname; pidof sleep"], "cwd": "/",
+  rt_->exec(
+      "ex", "e1",
+      R"({"user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "hostname; pidof sleep"], "cwd": "/",
                             "env": ["PATH=/bin"]})");
   std::string out = drain(*rt_, "ex", "e1", OutputStream::stdout_stream);
   EXPECT_EQ(rt_->wait("ex", "e1")->code, 0);
@@ -177,11 +199,13 @@ TEST_F(AgentRuntimeTest, MountDestinationSymlinksStayInsideTheRootfs) {
   std::filesystem::create_symlink("../../../../../../.." + outside, rootfs_ + "/escape");
   json spec = default_spec({"ls", "/escape"});
   spec["root"]["readonly"] = false;
-  spec["mounts"].push_back({{"destination", "/escape/sub"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  spec["mounts"].push_back(
+      {{"destination", "/escape/sub"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
   Result r = run("esc", spec);
   EXPECT_EQ(r.exit, 0) << r.err;
   EXPECT_FALSE(std::filesystem::exists(outside + "/sub")) << "the mount escaped the rootfs";
-  EXPECT_TRUE(std::filesystem::exists(rootfs_ + outside + "/sub")) << "resolved inside the rootfs instead";
+  EXPECT_TRUE(std::filesystem::exists(rootfs_ + outside + "/sub"))
+      << "resolved inside the rootfs instead";
 }
 
 TEST_F(AgentRuntimeTest, BadInputIsRefusedAndLeavesNothingBehind) {
@@ -194,11 +218,13 @@ TEST_F(AgentRuntimeTest, BadInputIsRefusedAndLeavesNothingBehind) {
     return ErrorKind::internal;
   };
   std::string mounts_before = read_file("/proc/self/mountinfo");
-  EXPECT_EQ(kind_of("nofs", default_spec({"true"}), RootfsSource{dir_.path() + "/nope", {}}), ErrorKind::not_found);
+  EXPECT_EQ(kind_of("nofs", default_spec({"true"}), RootfsSource{dir_.path() + "/nope", {}}),
+            ErrorKind::not_found);
   json bad = default_spec({"true"});
   bad["linux"]["namespaces"].push_back({{"type", "bogus"}});
   EXPECT_EQ(kind_of("badns", bad, RootfsSource{rootfs_, {}}), ErrorKind::invalid_argument);
-  EXPECT_EQ(kind_of("bad id!", default_spec({"true"}), RootfsSource{rootfs_, {}}), ErrorKind::invalid_argument);
+  EXPECT_EQ(kind_of("bad id!", default_spec({"true"}), RootfsSource{rootfs_, {}}),
+            ErrorKind::invalid_argument);
   json badmount = default_spec({"true"});
   badmount["mounts"].push_back({{"destination", "/x"}, {"type", "nosuchfs"}, {"source", "none"}});
   EXPECT_EQ(kind_of("badmount", badmount, RootfsSource{rootfs_, {}}), ErrorKind::internal);
@@ -236,11 +262,14 @@ TEST_F(AgentRuntimeTest, CgroupLimitsAreInEffect) {
   auto mount = find_cgroup2_mount();
   if (!mount) GTEST_SKIP() << "no cgroup2 filesystem mounted";
   std::string controllers = try_read_file(*mount + "/cgroup.controllers").value_or("");
-  if (controllers.find("memory") == std::string::npos || controllers.find("pids") == std::string::npos)
+  if (controllers.find("memory") == std::string::npos ||
+      controllers.find("pids") == std::string::npos)
     GTEST_SKIP() << "memory/pids controllers are not in the cgroup v2 hierarchy at " << *mount
-                 << " (hybrid v1/v2 host: they are bound to v1); available: \"" << controllers << "\"";
+                 << " (hybrid v1/v2 host: they are bound to v1); available: \"" << controllers
+                 << "\"";
   json spec = default_spec({"sh", "-c", "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max"});
-  spec["mounts"].push_back({{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"}});
+  spec["mounts"].push_back(
+      {{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"}});
   spec["linux"]["namespaces"].push_back({{"type", "cgroup"}});
   spec["linux"]["resources"] = {{"memory", {{"limit", 64 << 20}}}, {"pids", {{"limit", 20}}}};
   Result r = run("lim", spec);
@@ -255,7 +284,9 @@ namespace {
 
 TEST_F(AgentRuntimeTest, HooksRunAtEachPhaseWithTheState) {
   std::string d = dir_.path();
-  auto hook = [](const std::string& cmd) { return json{{"path", "/bin/sh"}, {"args", {"sh", "-c", cmd}}}; };
+  auto hook = [](const std::string& cmd) {
+    return json{{"path", "/bin/sh"}, {"args", {"sh", "-c", cmd}}};
+  };
   json spec = default_spec({"true"});
   spec["root"]["readonly"] = false;
   spec["hooks"] = {{"createRuntime", {hook("cat > " + d + "/createRuntime.json")}},
@@ -278,7 +309,8 @@ TEST_F(AgentRuntimeTest, HooksRunAtEachPhaseWithTheState) {
     rt_->create("badhook", spec.dump(), RootfsSource{rootfs_, {}});
     FAIL() << "a failing createRuntime hook must fail the create";
   } catch (const RuntimeError& e) {
-    EXPECT_NE(std::string(e.what()).find("hooks.createRuntime[0] (/bin/sh): exited with status 3"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("hooks.createRuntime[0] (/bin/sh): exited with status 3"),
+              std::string::npos)
         << e.what();
   }
   EXPECT_TRUE(rt_->ids().empty());

@@ -2,10 +2,9 @@
 // temporary directory and a config.json shaped like `runc spec`'s default.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace hull::testing {
 

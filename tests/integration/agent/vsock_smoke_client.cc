@@ -31,7 +31,9 @@ int connect_hybrid(const std::string& uds, unsigned port) {
   std::strncpy(sa.sun_path, uds.c_str(), sizeof sa.sun_path - 1);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
     static int reported = 0;
-    if (reported++ < 3) std::fprintf(stderr, "agent-vsock-smoke: connect %s: %s\n", uds.c_str(), std::strerror(errno));
+    if (reported++ < 3)
+      std::fprintf(stderr, "agent-vsock-smoke: connect %s: %s\n", uds.c_str(),
+                   std::strerror(errno));
     ::close(fd);
     return -1;
   }
@@ -45,7 +47,8 @@ int connect_hybrid(const std::string& uds, unsigned port) {
   while (line.size() < 64 && ::read(fd, &c, 1) == 1 && c != '\n') line += c;
   if (line.rfind("OK ", 0) != 0) {
     static int answered = 0;
-    if (answered++ < 3) std::fprintf(stderr, "agent-vsock-smoke: CONNECT %u answered \"%s\"\n", port, line.c_str());
+    if (answered++ < 3)
+      std::fprintf(stderr, "agent-vsock-smoke: CONNECT %u answered \"%s\"\n", port, line.c_str());
     ::close(fd);
     return -1;
   }
@@ -72,7 +75,8 @@ int main(int argc, char** argv) {
     if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   if (fd < 0) {
-    std::fprintf(stderr, "agent-vsock-smoke: the agent never accepted on vsock port 1024 via %s\n", argv[1]);
+    std::fprintf(stderr, "agent-vsock-smoke: the agent never accepted on vsock port 1024 via %s\n",
+                 argv[1]);
     return 1;
   }
   auto connected = std::chrono::steady_clock::now();
@@ -85,8 +89,10 @@ int main(int argc, char** argv) {
     std::printf("agent %s (api %u), guest kernel %s\n", v.agent_version().c_str(), v.api_version(),
                 v.kernel_release().c_str());
   }
-  nlohmann::json spec = hull::testing::default_spec(
-      {"sh", "-c", "echo hello from $(hostname); grep -c . /etc/passwd; touch /written && echo writable; exit 3"});
+  nlohmann::json spec =
+      hull::testing::default_spec({"sh", "-c",
+                                   "echo hello from $(hostname); grep -c . /etc/passwd; touch "
+                                   "/written && echo writable; exit 3"});
   spec["hostname"] = "hull-guest-container";
   spec["root"]["readonly"] = false;
   {
@@ -128,8 +134,10 @@ int main(int argc, char** argv) {
   auto done = std::chrono::steady_clock::now();
   std::printf("container output:\n%s(exit status %d)\n", out.c_str(), wait.exit_status());
   std::printf("agent reachable after %lld ms; create+start+wait took %lld ms\n",
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(connected - t0).count()),
-              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(done - connected).count()));
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(connected - t0).count()),
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(done - connected).count()));
   bool ok = out == "hello from hull-guest-container\n3\nwritable\n" && wait.exit_status() == 3;
   {
     grpc::ClientContext ctx;

@@ -1,10 +1,10 @@
-#include "oci/parse.h"
-
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <sys/resource.h>
 
 #include <nlohmann/json.hpp>
+
+#include "oci/parse.h"
 
 namespace hull::oci {
 namespace {
@@ -87,9 +87,9 @@ TEST(AgentOciParse, LinuxSection) {
 }
 
 struct BadCase {
-  const char* pointer;  // JSON pointer to replace
-  const char* value;    // JSON text
-  const char* expected; // substring of the error
+  const char* pointer;   // JSON pointer to replace
+  const char* value;     // JSON text
+  const char* expected;  // substring of the error
 };
 
 class AgentOciParseRejects : public ::testing::TestWithParam<BadCase> {};
@@ -117,16 +117,19 @@ INSTANTIATE_TEST_SUITE_P(
                 "process.rlimits[0].type: unknown rlimit"},
         BadCase{"/process/rlimits", "[{\"type\": \"RLIMIT_NOFILE\", \"soft\": 9, \"hard\": 1}]",
                 "process.rlimits[0]: soft must not exceed hard"},
-        BadCase{"/process/oomScoreAdj", "5000", "process.oomScoreAdj: must be between -1000 and 1000"},
+        BadCase{"/process/oomScoreAdj", "5000",
+                "process.oomScoreAdj: must be between -1000 and 1000"},
         BadCase{"/ociVersion", "\"2.0\"", "ociVersion: \"2.0\" is not a 1.x"},
         BadCase{"/root/path", "\"\"", "root.path: must not be empty"},
-        BadCase{"/mounts", "[{\"destination\": \"proc\"}]", "mounts[0].destination: must be an absolute path"},
+        BadCase{"/mounts", "[{\"destination\": \"proc\"}]",
+                "mounts[0].destination: must be an absolute path"},
         BadCase{"/linux", "{\"namespaces\": [{\"type\": \"time2\"}]}",
                 "linux.namespaces[0].type: unknown namespace type \"time2\""},
         BadCase{"/linux", "{\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]}",
                 "linux.namespaces[1].type: namespace is listed twice"},
         BadCase{"/linux", "{\"namespaces\": [{\"type\": \"user\"}]}", "needs uidMappings"},
-        BadCase{"/linux", "{\"cgroupsPath\": \"/a/../../b\"}", "linux.cgroupsPath: must not contain"},
+        BadCase{"/linux", "{\"cgroupsPath\": \"/a/../../b\"}",
+                "linux.cgroupsPath: must not contain"},
         BadCase{"/linux", "{\"cgroupsPath\": \"system.slice:hull:x\"}", "systemd-style"},
         BadCase{"/linux", "{\"resources\": {\"unified\": {\"../x\": \"1\"}}}",
                 "linux.resources.unified.../x: is not a cgroup v2 interface file name"},
@@ -134,14 +137,19 @@ INSTANTIATE_TEST_SUITE_P(
                 "linux.resources.cpu.period: must be between"},
         BadCase{"/linux", "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOPE\"}}",
                 "linux.seccomp.defaultAction: unknown seccomp action"},
-        BadCase{"/linux", "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": []}]}}",
+        BadCase{"/linux",
+                "{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                "[]}]}}",
                 "linux.seccomp.syscalls[0]: names: must be a non-empty array"},
         BadCase{"/linux", "{\"devices\": [{\"type\": \"x\", \"path\": \"/dev/a\"}]}",
                 "linux.devices[0].type: must be one of c, b, u, p"},
         BadCase{"/linux", "{\"sysctl\": {\"a/b\": \"1\"}}", "is not a sysctl name"},
         BadCase{"/hooks", "{\"prestart\": []}", "hooks.prestart"},
-        BadCase{"/hooks", "{\"poststop\": [{\"path\": \"rel\"}]}", "hooks.poststop[0].path: must be an absolute path"}),
-    [](const ::testing::TestParamInfo<BadCase>& info) { return "case" + std::to_string(info.index); });
+        BadCase{"/hooks", "{\"poststop\": [{\"path\": \"rel\"}]}",
+                "hooks.poststop[0].path: must be an absolute path"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) {
+      return "case" + std::to_string(info.index);
+    });
 
 TEST(AgentOciParse, RejectsBrokenJson) {
   EXPECT_THROW(parse_spec("{"), SpecError);

@@ -20,7 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(AgentMountOptions, FlagsPropagationAndData) {
-  MountOptions o = parse_mount_options({"nosuid", "noexec", "ro", "mode=755", "size=64k", "rprivate"});
+  MountOptions o =
+      parse_mount_options({"nosuid", "noexec", "ro", "mode=755", "size=64k", "rprivate"});
   EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID | MS_NOEXEC | MS_RDONLY));
   EXPECT_EQ(o.propagation, static_cast<unsigned long>(MS_PRIVATE | MS_REC));
   EXPECT_EQ(o.data, "mode=755,size=64k");
@@ -54,7 +55,8 @@ TEST(AgentCgroup, OciValuesBecomeV2Files) {
 }
 
 TEST(AgentUserLookup, FindsNamesInPasswd) {
-  std::string passwd = "root:x:0:0:root:/root:/bin/sh\n# comment\nbroken\nweb:x:33:44::/:/bin/false\n";
+  std::string passwd =
+      "root:x:0:0:root:/root:/bin/sh\n# comment\nbroken\nweb:x:33:44::/:/bin/false\n";
   auto web = find_passwd_entry(passwd, "web");
   ASSERT_TRUE(web);
   EXPECT_EQ(web->uid, 33u);
@@ -90,8 +92,9 @@ TEST_F(AgentSafePath, CreatesMissingDirectoriesAndFiles) {
 }
 
 TEST_F(AgentSafePath, AbsoluteAndRelativeSymlinksStayInside) {
-  fs::create_symlink(base_ + "/outside", root_ + "/abs");       // absolute: means <root><base>/outside
-  fs::create_symlink("../../../../../../outside", root_ + "/rel");  // climbs to the root and no further
+  fs::create_symlink(base_ + "/outside", root_ + "/abs");  // absolute: means <root><base>/outside
+  fs::create_symlink("../../../../../../outside",
+                     root_ + "/rel");  // climbs to the root and no further
   open_in_root(root_fd_, "/abs/x", CreateAs::directory);
   open_in_root(root_fd_, "/rel/y", CreateAs::directory);
   open_in_root(root_fd_, "/../../z", CreateAs::directory);

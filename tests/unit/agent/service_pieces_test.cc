@@ -28,14 +28,16 @@ TEST(AgentSandbox, ResolvConfAndAddresses) {
   dns.add_nameservers("10.0.0.2");
   dns.add_searches("example.com");
   dns.add_options("ndots:2");
-  EXPECT_EQ(resolv_conf(dns), "nameserver 10.0.0.1\nnameserver 10.0.0.2\nsearch example.com\noptions ndots:2\n");
+  EXPECT_EQ(resolv_conf(dns),
+            "nameserver 10.0.0.1\nnameserver 10.0.0.2\nsearch example.com\noptions ndots:2\n");
   EXPECT_EQ(resolv_conf(hull::agent::v1::DNS()), "");
   EXPECT_EQ(parse_ipv4("1.2.3.4", "x"), 0x04030201u);
   try {
     parse_ipv4("fe80::1", "interfaces[0].addresses[0].address");
     FAIL();
   } catch (const SandboxError& e) {
-    EXPECT_NE(std::string(e.what()).find("interfaces[0].addresses[0].address: \"fe80::1\" is not an IPv4"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "interfaces[0].addresses[0].address: \"fe80::1\" is not an IPv4"),
               std::string::npos);
   }
 }
@@ -53,7 +55,8 @@ TEST(AgentSandbox, RefusesBadRequestsBeforeChangingAnything) {
     sb.create(req);
     FAIL();
   } catch (const SandboxError& e) {
-    EXPECT_NE(std::string(e.what()).find("only configures the network as the guest's PID 1"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("only configures the network as the guest's PID 1"),
+              std::string::npos);
   }
   EXPECT_FALSE(std::filesystem::exists("/tmp/hull-sandbox-unit-never-created"));
 }
