@@ -36,14 +36,16 @@ void log_warning(const std::string& m) {
 }
 
 // Copies the tree at src (a directory fd) into dst, keeping modes, owners,
-// symlinks and device nodes. Skips `skip_name` at the top level.
+// symlinks and device nodes. At the top level it skips `skip_name` and /init:
+// the agent itself is already running and nothing execs it again, so copying
+// its ~9 MB would only cost boot time and guest memory.
 void copy_tree(int src, int dst, const char* skip_name) {
   UniqueFd dup(::dup(src));
   DIR* d = ::fdopendir(dup.release());
   if (!d) throw std::runtime_error(errno_text("reading the initramfs"));
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (name == "." || name == ".." || (skip_name && name == skip_name)) continue;
+    if (name == "." || name == ".." || (skip_name && (name == skip_name || name == "init"))) continue;
     struct stat st {};
     if (::fstatat(src, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
