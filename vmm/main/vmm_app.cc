@@ -30,20 +30,22 @@ bool StdinIsPollable() {
          (S_ISCHR(st.st_mode) && ::isatty(STDIN_FILENO));
 }
 
-// VmRSS of this process in KiB, or -1.
-int64_t SelfRssKib() {
-  std::ifstream status("/proc/self/status");
+// A "Key:  N kB" field of a /proc file, in KiB, or -1.
+int64_t ProcFieldKib(const char* path, const std::string& field) {
+  std::ifstream in(path);
   std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
+  while (in >> key) {
+    if (key == field) {
       int64_t kib = -1;
-      status >> kib;
+      in >> kib;
       return kib;
     }
-    status.ignore(1 << 12, '\n');
+    in.ignore(1 << 12, '\n');
   }
   return -1;
 }
+
+int64_t SelfRssKib() { return ProcFieldKib("/proc/self/status", "VmRSS:"); }
 
 uint64_t HostMemoryMib() {
   const long pages = ::sysconf(_SC_PHYS_PAGES);
@@ -162,6 +164,7 @@ nlohmann::json VmmApp::MetricsJson() const {
   }
   const int64_t rss_kib = SelfRssKib();
   j["rss_kib"] = rss_kib;
+  j["anon_huge_kib"] = ProcFieldKib("/proc/self/smaps_rollup", "AnonHugePages:");
   if (machine_ && rss_kib >= 0) {
     const auto guest_kib = static_cast<int64_t>(machine_->GuestResidentBytes() >> 10);
     j["guest_resident_kib"] = guest_kib;
