@@ -2,7 +2,8 @@
 # hull-vmm e2e cases. Runs inside the nested L1 (busybox sh) or on a host with
 # hardware KVM, with hull-vmm and curl on PATH and the guest files in $E2E
 # (default /e2e): kernel, initrd.cpio (from make-initramfs), kernel.config
-# (the kernel's .config, optional). usage: cases.sh CASE
+# (the kernel's .config, optional), vmlinux (the same kernel as an ELF, for
+# boot-vmlinux). usage: cases.sh CASE
 # Exit: 0 pass, 1 fail, 77 skipped (the kernel lacks what the case needs).
 set -u
 name=${1:?usage: cases.sh CASE}
@@ -102,6 +103,11 @@ case "$name" in
   boot-2cpu)
     kernel_has CONFIG_X86_MPPARSE || [ ! -f "$E2E/kernel.config" ] || skip "kernel without CONFIG_X86_MPPARSE sees one CPU"
     boot_config_file 2 ;;
+
+  boot-vmlinux)
+    [ -f "$E2E/vmlinux" ] || skip "no vmlinux given"
+    K=$E2E/vmlinux
+    boot_config_file 1 ;;
 
   pause-resume)
     start_api_vmm
