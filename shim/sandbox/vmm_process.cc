@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -72,6 +73,9 @@ VmmProcess::VmmProcess(VmmProcessOptions options) : options_(std::move(options))
     ::dup2(log.get(), 1);
     ::dup2(log.get(), 2);
     ::setsid();  // own process group: a terminal's ^C goes to the CLI, which stops the VM cleanly
+    // Nothing else of ours may leak into the VMM: an inherited ttrpc or gRPC
+    // connection would keep containerd talking to a dead shim.
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

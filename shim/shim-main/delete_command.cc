@@ -3,10 +3,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
 #include "shim-main/commands.h"
 #include "shim-main/shim_socket.h"
+#include "vm_sandbox/sandbox_state.h"
 
 namespace hull::shim_main {
 
@@ -23,7 +25,12 @@ int RunDelete(const ShimFlags& flags, std::ostream& out) {
     RemoveSocket(address);
   }
 
-  // No process of this task can outlive its shim: the VM held them all.
+  // The shim is gone but its VMM may not be: stop it and remove the sandbox's
+  // state (a rootfs still mounted from an interrupted Create included).
+  const std::string cleaned =
+      vm_sandbox::CleanUpSandboxState(vm_sandbox::SandboxStateDir(flags.namespace_, flags.id), bundle / "rootfs");
+  if (!cleaned.empty()) std::cerr << "containerd-shim-hull-v2 delete: " << cleaned << "\n";
+  // Every process of the task lived in that VM: all of them are gone now.
   ::containerd::task::v2::DeleteResponse response;
   response.set_pid(0);
   response.set_exit_status(128 + SIGKILL);

@@ -20,6 +20,7 @@
 #include "task/ttrpc_event_forwarder.h"
 #include "sandbox/runtime_paths.h"
 #include "ttrpc/server.h"
+#include "vm_sandbox/sandbox_state.h"
 #include "vm_sandbox/vm_sandbox.h"
 
 namespace hull::shim_main {
@@ -115,10 +116,7 @@ int RunServe(const ShimFlags& flags) {
   ExitLatch latch;
   auto publisher = MakePublisher(flags, log);
   vm_sandbox::VmSandboxOptions sandbox_options;
-  // Short and unique per (namespace, id): the VM's unix sockets live here and
-  // sun_path allows 107 bytes.
-  sandbox_options.state_dir = std::filesystem::path("/run/hull/shim") /
-                              std::to_string(std::hash<std::string>{}(flags.namespace_ + "/" + flags.id));
+  sandbox_options.state_dir = vm_sandbox::SandboxStateDir(flags.namespace_, flags.id);
   sandbox_options.runtime = shim::DiscoverRuntimePaths();
   vm_sandbox::VmSandbox sandbox(sandbox_options);
   {

@@ -8,6 +8,7 @@
 #include "sandbox/rootfs_image.h"
 #include "sandbox/sandbox_error.h"
 #include "vm_sandbox/rootfs_mounts.h"
+#include "vm_sandbox/sandbox_state.h"
 
 namespace hull::vm_sandbox {
 namespace fs = std::filesystem;
@@ -113,6 +114,7 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   // kill the VM with the wrong thread. The shim stops the VM itself.
   spec.die_with_parent = false;
   vm_ = std::make_unique<shim::MicroVm>(spec);
+  RecordVmmPid(options_.state_dir, vm_->process().pid());
   agent_ = std::make_unique<shim::AgentClient>(
       vm_->DialGuest(kAgentPort, std::chrono::steady_clock::now() + options_.agent_timeout));
   agent_->Health();

@@ -63,6 +63,24 @@ cycles)
       if running hull-vmm; then echo "FAIL: hull-vmm still running after cycle $i"; exit 1; fi
     done
     echo "$i cycles"' ;;
+shim-killed)
+  # kill -9 of the shim mid-run: containerd sees the task exit and runs the
+  # shim's delete, which must stop the orphaned VMM and remove its state.
+  run_case '
+    set -e
+    $CTR run -d '"$RT"' '"$IMG"' c5 sleep 1000
+    shim=""
+    for c in /proc/[0-9]*/comm; do
+      [ "$(cat "$c" 2>/dev/null)" = containerd-shim ] && shim=$(basename "$(dirname "$c")")
+    done
+    [ -n "$shim" ] || { echo "FAIL: no shim process found"; exit 1; }
+    kill -9 "$shim"
+    i=0; while $CTR task ls | grep c5 | grep -q RUNNING; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: task still RUNNING after the shim died"; exit 1; }; sleep 0.1; done
+    $CTR task ls
+    echo "task rm:"; timeout 60 $CTR task rm c5 || true
+    echo "container rm:"; timeout 60 $CTR container rm c5
+    echo removed
+    i=0; while [ -n "$(ls -A /run/hull/shim 2>/dev/null)" ]; do i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.1; done' ;;
 *) echo "cases.sh: unknown case $1" >&2; exit 2 ;;
 esac
 rc=$?
