@@ -14,7 +14,8 @@ class Arch:
     kernel_metapackage: str   # resolved to linux-image-<version>-<flavour> via apt
     busybox_package: str
     default_cpus: int
-    # Modules loaded in L1 (with their dependencies from modules.dep) when present.
+    # Modules loaded in L1 (with their dependencies from modules.dep) when present: overlay for
+    # containerd's overlayfs snapshotter, vhost_vsock for VMMs that use vhost-vsock.
     modules: tuple
     # Modules for the --out disk (virtio-blk); loaded only when --out is given.
     out_modules: tuple
@@ -34,7 +35,7 @@ X86_64 = Arch(
     kernel_metapackage="linux-image-cloud-amd64",
     busybox_package="busybox-static",
     default_cpus=1,
-    modules=("kvm-amd", "tun", "vsock", "vsock_loopback"),
+    modules=("kvm-amd", "tun", "vsock", "vsock_loopback", "vhost_vsock", "overlay"),
     out_modules=("virtio_pci", "virtio_blk"),
     out_device=["-device", "virtio-blk-pci,drive=out"],
     lib_dirs=("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
@@ -55,7 +56,7 @@ AARCH64 = Arch(
     kernel_metapackage="linux-image-arm64:arm64",
     busybox_package="busybox-static:arm64",
     default_cpus=2,
-    modules=("tun", "vsock", "vsock_loopback"),
+    modules=("tun", "vsock", "vsock_loopback", "vhost_vsock", "overlay"),
     out_modules=("virtio_mmio", "virtio_blk"),
     out_device=["-device", "virtio-blk-device,drive=out"],
     lib_dirs=("/usr/aarch64-linux-gnu/lib", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"),

@@ -21,9 +21,10 @@ emulated CPU has virtualization extensions, so /dev/kvm works in it (nested KVM)
 hull, or any KVM program, on hosts without usable hardware KVM: CI, laptops, nested clouds.
 
 In L1: busybox, /dev/kvm (x86_64: kvm-amd on an emulated AMD CPU with SVM; aarch64: VHE KVM at
-EL2, GICv3), tun and vsock modules, proc/sys/devtmpfs/devpts, tmpfs on /tmp and /run, cgroup2 on
-/sys/fs/cgroup, loopback up. The L1 kernel is Debian's current cloud-amd64 / arm64 kernel,
-fetched with apt-get download and cached under ${XDG_CACHE_HOME:-~/.cache}/hull/l1/.
+EL2, GICv3), tun, vsock, vhost_vsock and overlay modules, proc/sys/devtmpfs/devpts, tmpfs on /tmp and /run,
+cgroup2 on /sys/fs/cgroup, loopback up; the root is moved off rootfs, so pivot_root(2) works
+(runc, crun and containerd's overlayfs snapshotter run in L1). The L1 kernel is Debian's current
+cloud-amd64 / arm64 kernel, fetched with apt-get download and cached under ${XDG_CACHE_HOME:-~/.cache}/hull/l1/.
 COMMAND's stdout and stderr stream to this program's stdout; its stdin is /dev/null."""
 
 EPILOG = """\
