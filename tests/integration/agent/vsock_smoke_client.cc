@@ -89,11 +89,15 @@ int main(int argc, char** argv) {
     std::printf("agent %s (api %u), guest kernel %s\n", v.agent_version().c_str(), v.api_version(),
                 v.kernel_release().c_str());
   }
-  nlohmann::json spec =
-      hull::testing::default_spec({"sh", "-c",
-                                   "echo hello from $(hostname); grep -c . /etc/passwd; touch "
-                                   "/written && echo writable; exit 3"});
+  // The guest kernel has the cgroup v2 controllers a hybrid host lacks: check the limits too.
+  nlohmann::json spec = hull::testing::default_spec(
+      {"sh", "-c",
+       "echo hello from $(hostname); grep -c . /etc/passwd; touch /written && echo writable; "
+       "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; exit 3"});
   spec["hostname"] = "hull-guest-container";
+  spec["mounts"].push_back({{"destination", "/sys/fs/cgroup"}, {"type", "cgroup"}, {"source", "cgroup"}});
+  spec["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  spec["linux"]["resources"] = {{"memory", {{"limit", 64 << 20}}}, {"pids", {{"limit", 20}}}};
   spec["root"]["readonly"] = false;
   {
     grpc::ClientContext ctx;
@@ -138,7 +142,8 @@ int main(int argc, char** argv) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(connected - t0).count()),
               static_cast<long long>(
                   std::chrono::duration_cast<std::chrono::milliseconds>(done - connected).count()));
-  bool ok = out == "hello from hull-guest-container\n3\nwritable\n" && wait.exit_status() == 3;
+  bool ok = out == "hello from hull-guest-container\n3\nwritable\n67108864\n20\n" &&
+            wait.exit_status() == 3;
   {
     grpc::ClientContext ctx;
     pb::RemoveContainerRequest req;
