@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <thread>
 
 #include "sandbox/agent_client.h"
@@ -33,6 +33,15 @@ void WriteAll(int fd, const std::string& data) {
   }
 }
 
+// Same rule as runc: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}.
+bool IsValidContainerId(const std::string& id) {
+  if (id.empty() || id.size() > 128 || !std::isalnum(static_cast<unsigned char>(id[0]))) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
 // Removes the sandbox's state directory when the run ends, however it ends.
 class StateDirGuard {
  public:
@@ -50,8 +59,7 @@ class StateDirGuard {
 }  // namespace
 
 int RunBundle(const BundleRunOptions& options) {
-  static const std::regex kIdPattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
-  if (!std::regex_match(options.container_id, kIdPattern)) {
+  if (!IsValidContainerId(options.container_id)) {
     throw SandboxError("invalid container id '" + options.container_id +
                        "': use letters, digits, '_', '.', '-' (at most 128, not starting with a "
                        "symbol)");

@@ -15,7 +15,8 @@ constexpr uint32_t kGuestCid = 3;
 void RequireFile(const fs::path& path, const char* what, const char* fix) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
-    throw SandboxError(std::string(what) + " not found at " + path.string() + " (" + fix + ")");
+    throw SandboxError(std::string(what) + " not found at " + path.string() + " (" + fix + ")",
+                       /*FAILED_PRECONDITION*/ 9);
   }
 }
 }  // namespace
