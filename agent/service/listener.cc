@@ -1,10 +1,12 @@
 #include "service/listener.h"
 
+// clang-format off
+#include <sys/socket.h>  // before linux/vm_sockets.h, which needs struct sockaddr
+#include <linux/vm_sockets.h>
+// clang-format on
 #include <fcntl.h>
 #include <grpcpp/server_posix.h>
-#include <linux/vm_sockets.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
