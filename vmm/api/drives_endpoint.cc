@@ -49,12 +49,10 @@ void AddDrivesRoutes(Router& router) {
     config::DriveConfig* drive = FindDrive(vm.mutable_config(), id);
     if (drive == nullptr) throw ApiError(400, "no drive '" + id + "': add it with PUT /drives/" + id + " first");
     if (!path) return ApiResponse{};
-    if (vm.state() != VmState::kNotStarted) {
-      throw ApiError(400, "swapping the image of a running microVM's drive is not wired into hull-vmm yet");
-    }
     config::DriveConfig updated = *drive;
     updated.path_on_host = *path;
     virtio::CheckDrive(updated);
+    if (vm.state() != VmState::kNotStarted) vm.UpdateDriveImage(id, *path);
     *drive = std::move(updated);
     return ApiResponse{};
   });

@@ -40,6 +40,9 @@ class VmController {
   virtual void Resume() = 0;
   virtual void SendCtrlAltDel() = 0;
   virtual void FlushMetrics() = 0;
+  // Points a running (or paused) VM's drive at another image file, as
+  // Firecracker's PATCH /drives does; the guest gets a config-change interrupt.
+  virtual void UpdateDriveImage(const std::string& drive_id, const std::string& path) = 0;
 };
 
 }  // namespace hull::vmm::api

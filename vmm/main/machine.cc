@@ -100,6 +100,10 @@ uint64_t Machine::GuestResidentBytes() const {
   return resident;
 }
 
+void Machine::UpdateDriveImage(const std::string& drive_id, const std::string& path) {
+  virtio_->ReplaceDriveImage(drive_id, path);
+}
+
 bool Machine::SendCtrlAltDel() {
   return arch_->SendCtrlAltDel();
 }

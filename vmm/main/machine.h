@@ -44,6 +44,8 @@ class Machine {
   void Resume();
   void Stop();
   bool SendCtrlAltDel();
+  // Throws virtio::DeviceError (unknown drive, unopenable image).
+  void UpdateDriveImage(const std::string& drive_id, const std::string& path);
   void ConsoleInput(std::span<const uint8_t> bytes);
 
   const ExitMetrics& exit_metrics() const { return metrics_; }

@@ -140,6 +140,11 @@ void VmmApp::Resume() {
   }
 }
 
+void VmmApp::UpdateDriveImage(const std::string& drive_id, const std::string& path) {
+  if (!machine_) throw api::ApiError(400, "the microVM is not running; change the drive's config with PATCH before InstanceStart");
+  machine_->UpdateDriveImage(drive_id, path);
+}
+
 void VmmApp::SendCtrlAltDel() {
   if (!machine_ || !machine_->SendCtrlAltDel()) {
     throw api::ApiError(400, "SendCtrlAltDel: this architecture has no keyboard controller");

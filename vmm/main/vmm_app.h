@@ -49,6 +49,7 @@ class VmmApp : public api::VmController {
   void Pause() override;
   void Resume() override;
   void SendCtrlAltDel() override;
+  void UpdateDriveImage(const std::string& drive_id, const std::string& path) override;
   void FlushMetrics() override;
 
  private:

@@ -32,6 +32,7 @@ class FakeVm : public VmController {
   void Resume() override {}
   void SendCtrlAltDel() override {}
   void FlushMetrics() override {}
+  void UpdateDriveImage(const std::string&, const std::string&) override {}
   VmState state_ = VmState::kNotStarted;
   config::VmConfig config_;
 };

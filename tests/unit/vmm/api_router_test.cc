@@ -23,6 +23,7 @@ class FakeVm : public VmController {
   void Resume() override { state_ = VmState::kRunning; }
   void SendCtrlAltDel() override { ++ctrl_alt_dels_; }
   void FlushMetrics() override { ++flushes_; }
+  void UpdateDriveImage(const std::string&, const std::string&) override {}
 
   VmState state_ = VmState::kNotStarted;
   config::VmConfig config_;

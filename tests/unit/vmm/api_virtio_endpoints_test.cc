@@ -6,6 +6,8 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/router.h"
 #include "api/vm_controller.h"
@@ -25,7 +27,11 @@ class FakeVm : public VmController {
   void Resume() override {}
   void SendCtrlAltDel() override {}
   void FlushMetrics() override {}
+  void UpdateDriveImage(const std::string& id, const std::string& path) override {
+    swaps_.emplace_back(id, path);
+  }
   VmState state_ = VmState::kNotStarted;
+  std::vector<std::pair<std::string, std::string>> swaps_;
   config::VmConfig config_;
 };
 
@@ -91,6 +97,20 @@ TEST_F(VirtioEndpointsTest, PatchDriveSwapsThePathBeforeBoot) {
   r = Call("PATCH", "/drives/a", R"({"drive_id":"a","bogus":1})");
   EXPECT_EQ(r.status, 400u);
   EXPECT_NE(Fault(r).find("bogus"), std::string::npos);
+}
+
+TEST_F(VirtioEndpointsTest, PatchDriveOnARunningVmSwapsTheImage) {
+  ASSERT_EQ(Call("PUT", "/drives/a", DriveJson("a", "root.img", true)).status, 204u);
+  vm.InstanceStart();
+  auto r = Call("PATCH", "/drives/a", R"({"drive_id":"a","path_on_host":")" + dir + R"(/other.img"})");
+  ASSERT_EQ(r.status, 204u) << Fault(r);
+  ASSERT_EQ(vm.swaps_.size(), 1u);
+  EXPECT_EQ(vm.swaps_[0].first, "a");
+  EXPECT_EQ(vm.swaps_[0].second, dir + "/other.img");
+  EXPECT_EQ(vm.config_.drives[0].path_on_host, dir + "/other.img");
+  // An image that cannot be opened never reaches the running device.
+  EXPECT_EQ(Call("PATCH", "/drives/a", R"({"drive_id":"a","path_on_host":"/nonexistent.img"})").status, 400u);
+  EXPECT_EQ(vm.swaps_.size(), 1u);
 }
 
 TEST_F(VirtioEndpointsTest, PutVsockChecksTheSocketPath) {
