@@ -194,10 +194,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       call->deadline_timer->async_wait([weak, timeout](const boost::system::error_code& ec) {
         auto c = weak.lock();
         if (ec || !c) return;
-        c->context.cancel_state->Cancel();
+        // Answer before cancelling: a cancelled handler answers Cancelled at
+        // once, and the first answer is the one the caller gets.
         c->Answer(Status{Code::kDeadlineExceeded, c->context.service + "/" + c->context.method + " ran past its " +
                                                       std::to_string(timeout.count()) + " ns deadline"},
                   {});
+        c->context.cancel_state->Cancel();
       });
     }
     session.calls.emplace(id, call);
