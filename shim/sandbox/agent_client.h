@@ -22,7 +22,7 @@ class AgentClient {
   // Takes ownership of `connected_fd` (a stream already connected to the
   // agent's port, e.g. from DialGuestPort).
   explicit AgentClient(UniqueFd connected_fd,
-                       std::chrono::milliseconds call_timeout = std::chrono::seconds(30));
+                       std::chrono::milliseconds call_timeout = std::chrono::seconds(120));
 
   agentpb::HealthResponse Health();
   void CreateSandbox(const agentpb::CreateSandboxRequest& request);

@@ -107,7 +107,7 @@ void ProcessStdio::CopyInput() {
     request.set_data(buf, static_cast<size_t>(n));
     shim::agentpb::WriteStdinResponse response;
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     if (!agent_.stub().WriteStdin(&ctx, request, &response).ok()) break;
   }
   if (!stdin_closed_.exchange(true)) {

@@ -19,6 +19,8 @@ using ttrpc::TtrpcError;
 namespace {
 
 constexpr uint32_t kAgentPort = 1024;
+// Generous: under nested TCG (CI) one exec in the guest can take tens of seconds.
+constexpr std::chrono::seconds kAgentCallTimeout{120};
 
 // Runs `f`, turning sandbox failures into the status containerd expects.
 template <typename F>
@@ -215,7 +217,7 @@ v2::StartResponse VmSandbox::Start(const v2::StartRequest& request) {
       exec.set_oci_process_json(process.process_json);
       shim::agentpb::ExecProcessResponse response;
       grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      ctx.set_deadline(std::chrono::system_clock::now() + kAgentCallTimeout);
       grpc::Status status = agent_->stub().ExecProcess(&ctx, exec, &response);
       if (!status.ok()) {
         throw shim::SandboxError("agent ExecProcess: " + status.error_message(),
@@ -304,7 +306,7 @@ v2::PidsResponse VmSandbox::Pids(const v2::PidsRequest& request) {
     req.set_container_id(request.id());
     shim::agentpb::ListProcessesResponse list;
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    ctx.set_deadline(std::chrono::system_clock::now() + kAgentCallTimeout);
     grpc::Status status = agent_->stub().ListProcesses(&ctx, req, &list);
     if (!status.ok()) {
       throw shim::SandboxError("agent ListProcesses: " + status.error_message(),
