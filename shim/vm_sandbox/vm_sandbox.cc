@@ -437,7 +437,7 @@ v2::StatsResponse VmSandbox::Stats(const v2::StatsRequest& request) {
                    "cgroups v2 Metrics encoding is still to be wired)");
 }
 
-void VmSandbox::StopVmLocked() {
+std::unique_ptr<shim::AgentClient> VmSandbox::StopVmLocked() {
   if (agent_) {
     try {
       agent_->DestroySandbox(/*shutdown_vm=*/true);
@@ -445,18 +445,21 @@ void VmSandbox::StopVmLocked() {
     }
   }
   if (vm_) vm_->WaitForShutdown(std::chrono::seconds(10));
-  agent_.reset();
   vm_.reset();
   std::error_code ec;
   fs::remove_all(options_.state_dir, ec);
+  // The caller decides when the client goes: waiters and stdio pumps may
+  // still be inside calls on it (they fail now that the VM is gone).
+  return std::move(agent_);
 }
 
 void VmSandbox::Shutdown() {
   std::vector<std::thread> waiters;
   std::vector<std::unique_ptr<Container>> containers;
+  std::unique_ptr<shim::AgentClient> agent;  // destroyed last, after everything using it
   {
     std::lock_guard lock(mu_);
-    StopVmLocked();  // ends every process: their waiters see the VM go
+    agent = StopVmLocked();  // ends every process: their waiters see the VM go
     for (auto& [id, c] : containers_) {
       if (c->init.waiter.joinable()) waiters.push_back(std::move(c->init.waiter));
       for (auto& [eid, e] : c->execs) {
@@ -467,6 +470,7 @@ void VmSandbox::Shutdown() {
     containers_.clear();
   }
   for (auto& t : waiters) t.join();
+  containers.clear();  // their stdio pumps, which hold references to the agent client
 }
 
 }  // namespace hull::vm_sandbox

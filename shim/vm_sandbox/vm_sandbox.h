@@ -76,7 +76,8 @@ class VmSandbox final : public task::Sandbox {
   Process& FindProcess(const std::string& id, const std::string& exec_id);
   void BootVm(const task::v2::CreateTaskRequest& request, const std::string& config_json);
   void StartWaiter(const std::string& container_id, Process& process);
-  void StopVmLocked();
+  // Stops the VM and removes the state directory; hands back the agent client.
+  std::unique_ptr<shim::AgentClient> StopVmLocked();
   uint32_t HostPid() const;
 
   VmSandboxOptions options_;
