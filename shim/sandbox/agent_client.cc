@@ -95,6 +95,69 @@ void AgentClient::CloseStdin(const std::string& container_id, const std::string&
   Check(stub_->CloseStdin(Context().get(), request, &response), "CloseStdin");
 }
 
+void AgentClient::WriteStdin(const std::string& container_id, const std::string& exec_id,
+                             const std::string& data) {
+  agentpb::WriteStdinRequest request;
+  request.set_container_id(container_id);
+  request.set_exec_id(exec_id);
+  request.set_data(data);
+  agentpb::WriteStdinResponse response;
+  Check(stub_->WriteStdin(Context().get(), request, &response), "WriteStdin");
+}
+
+uint32_t AgentClient::ExecProcess(const std::string& container_id, const std::string& exec_id,
+                                  const std::string& oci_process_json) {
+  agentpb::ExecProcessRequest request;
+  request.set_container_id(container_id);
+  request.set_exec_id(exec_id);
+  request.set_oci_process_json(oci_process_json);
+  agentpb::ExecProcessResponse response;
+  Check(stub_->ExecProcess(Context().get(), request, &response), "ExecProcess");
+  return response.pid();
+}
+
+agentpb::ListProcessesResponse AgentClient::ListProcesses(const std::string& container_id) {
+  agentpb::ContainerRequest request;
+  request.set_container_id(container_id);
+  agentpb::ListProcessesResponse response;
+  Check(stub_->ListProcesses(Context().get(), request, &response), "ListProcesses");
+  return response;
+}
+
+void AgentClient::PauseContainer(const std::string& container_id) {
+  agentpb::ContainerRequest request;
+  request.set_container_id(container_id);
+  agentpb::Empty response;
+  Check(stub_->PauseContainer(Context().get(), request, &response), "PauseContainer");
+}
+
+void AgentClient::ResumeContainer(const std::string& container_id) {
+  agentpb::ContainerRequest request;
+  request.set_container_id(container_id);
+  agentpb::Empty response;
+  Check(stub_->ResumeContainer(Context().get(), request, &response), "ResumeContainer");
+}
+
+void AgentClient::TtyWinResize(const std::string& container_id, const std::string& exec_id,
+                               uint32_t rows, uint32_t columns) {
+  agentpb::TtyWinResizeRequest request;
+  request.set_container_id(container_id);
+  request.set_exec_id(exec_id);
+  request.set_rows(rows);
+  request.set_columns(columns);
+  agentpb::Empty response;
+  Check(stub_->TtyWinResize(Context().get(), request, &response), "TtyWinResize");
+}
+
+void AgentClient::UpdateContainer(const std::string& container_id,
+                                  const std::string& oci_resources_json) {
+  agentpb::UpdateContainerRequest request;
+  request.set_container_id(container_id);
+  request.set_oci_resources_json(oci_resources_json);
+  agentpb::Empty response;
+  Check(stub_->UpdateContainer(Context().get(), request, &response), "UpdateContainer");
+}
+
 void AgentClient::CopyOutput(const std::string& container_id, const std::string& exec_id,
                              bool stderr_stream,
                              const std::function<void(const std::string&)>& sink) {

@@ -22,6 +22,7 @@ class AgentClient {
   // Takes ownership of `connected_fd` (a stream already connected to the
   // agent's port, e.g. from DialGuestPort).
   explicit AgentClient(UniqueFd connected_fd,
+                       // Generous: under nested TCG (CI) one exec in the guest can take tens of seconds.
                        std::chrono::milliseconds call_timeout = std::chrono::seconds(120));
 
   agentpb::HealthResponse Health();
@@ -35,11 +36,19 @@ class AgentClient {
   void SignalProcess(const std::string& container_id, const std::string& exec_id, int signal,
                      bool all);
   void CloseStdin(const std::string& container_id, const std::string& exec_id);
+  void WriteStdin(const std::string& container_id, const std::string& exec_id, const std::string& data);
+  // Starts `oci_process_json` in the running container; returns its guest pid.
+  uint32_t ExecProcess(const std::string& container_id, const std::string& exec_id,
+                       const std::string& oci_process_json);
+  agentpb::ListProcessesResponse ListProcesses(const std::string& container_id);
+  void PauseContainer(const std::string& container_id);
+  void ResumeContainer(const std::string& container_id);
+  void TtyWinResize(const std::string& container_id, const std::string& exec_id, uint32_t rows,
+                    uint32_t columns);
+  void UpdateContainer(const std::string& container_id, const std::string& oci_resources_json);
   // Streams the process's stdout (or stderr) to `sink` until it closes.
   void CopyOutput(const std::string& container_id, const std::string& exec_id, bool stderr_stream,
                   const std::function<void(const std::string&)>& sink);
-
-  agentpb::Agent::Stub& stub() { return *stub_; }
 
  private:
   void Check(const grpc::Status& status, const char* call) const;

@@ -101,14 +101,11 @@ void ProcessStdio::CopyInput() {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n <= 0) break;  // the writer closed: EOF
-    shim::agentpb::WriteStdinRequest request;
-    request.set_container_id(container_id_);
-    request.set_exec_id(exec_id_);
-    request.set_data(buf, static_cast<size_t>(n));
-    shim::agentpb::WriteStdinResponse response;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    if (!agent_.stub().WriteStdin(&ctx, request, &response).ok()) break;
+    try {
+      agent_.WriteStdin(container_id_, exec_id_, std::string(buf, static_cast<size_t>(n)));
+    } catch (const shim::SandboxError&) {
+      break;  // the process or the VM is gone
+    }
   }
   if (!stdin_closed_.exchange(true)) {
     try {

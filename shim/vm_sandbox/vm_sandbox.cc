@@ -19,8 +19,6 @@ using ttrpc::TtrpcError;
 namespace {
 
 constexpr uint32_t kAgentPort = 1024;
-// Generous: under nested TCG (CI) one exec in the guest can take tens of seconds.
-constexpr std::chrono::seconds kAgentCallTimeout{120};
 
 // Runs `f`, turning sandbox failures into the status containerd expects.
 template <typename F>
@@ -211,19 +209,7 @@ v2::StartResponse VmSandbox::Start(const v2::StartRequest& request) {
     if (process.exec_id.empty()) {
       agent_->StartContainer(request.id());
     } else {
-      shim::agentpb::ExecProcessRequest exec;
-      exec.set_container_id(request.id());
-      exec.set_exec_id(process.exec_id);
-      exec.set_oci_process_json(process.process_json);
-      shim::agentpb::ExecProcessResponse response;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + kAgentCallTimeout);
-      grpc::Status status = agent_->stub().ExecProcess(&ctx, exec, &response);
-      if (!status.ok()) {
-        throw shim::SandboxError("agent ExecProcess: " + status.error_message(),
-                                 static_cast<int>(status.error_code()));
-      }
-      process.guest_pid = response.pid();
+      process.guest_pid = agent_->ExecProcess(request.id(), process.exec_id, process.process_json);
       process.io = std::make_unique<ProcessStdio>(*agent_, request.id(), process.exec_id, process.stdio);
       process.io->Start();
     }
@@ -302,16 +288,7 @@ v2::PidsResponse VmSandbox::Pids(const v2::PidsRequest& request) {
   std::lock_guard lock(mu_);
   FindContainer(request.id());
   return Translate("pids", [&] {
-    shim::agentpb::ContainerRequest req;
-    req.set_container_id(request.id());
-    shim::agentpb::ListProcessesResponse list;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + kAgentCallTimeout);
-    grpc::Status status = agent_->stub().ListProcesses(&ctx, req, &list);
-    if (!status.ok()) {
-      throw shim::SandboxError("agent ListProcesses: " + status.error_message(),
-                               static_cast<int>(status.error_code()));
-    }
+    const shim::agentpb::ListProcessesResponse list = agent_->ListProcesses(request.id());
     v2::PidsResponse response;
     for (const auto& p : list.processes()) response.add_processes()->set_pid(p.pid());
     return response;
@@ -321,28 +298,14 @@ v2::PidsResponse VmSandbox::Pids(const v2::PidsRequest& request) {
 void VmSandbox::Pause(const v2::PauseRequest& request) {
   std::lock_guard lock(mu_);
   Process& process = FindProcess(request.id(), "");
-  Translate("pause", [&] {
-    shim::agentpb::ContainerRequest req;
-    req.set_container_id(request.id());
-    shim::agentpb::Empty empty;
-    grpc::ClientContext ctx;
-    grpc::Status status = agent_->stub().PauseContainer(&ctx, req, &empty);
-    if (!status.ok()) throw shim::SandboxError(status.error_message(), static_cast<int>(status.error_code()));
-  });
+  Translate("pause", [&] { agent_->PauseContainer(request.id()); });
   if (process.phase == Phase::kRunning) process.phase = Phase::kPaused;
 }
 
 void VmSandbox::Resume(const v2::ResumeRequest& request) {
   std::lock_guard lock(mu_);
   Process& process = FindProcess(request.id(), "");
-  Translate("resume", [&] {
-    shim::agentpb::ContainerRequest req;
-    req.set_container_id(request.id());
-    shim::agentpb::Empty empty;
-    grpc::ClientContext ctx;
-    grpc::Status status = agent_->stub().ResumeContainer(&ctx, req, &empty);
-    if (!status.ok()) throw shim::SandboxError(status.error_message(), static_cast<int>(status.error_code()));
-  });
+  Translate("resume", [&] { agent_->ResumeContainer(request.id()); });
   if (process.phase == Phase::kPaused) process.phase = Phase::kRunning;
 }
 
@@ -380,15 +343,7 @@ void VmSandbox::ResizePty(const v2::ResizePtyRequest& request) {
   std::lock_guard lock(mu_);
   FindProcess(request.id(), request.exec_id());
   Translate("resize pty", [&] {
-    shim::agentpb::TtyWinResizeRequest req;
-    req.set_container_id(request.id());
-    req.set_exec_id(request.exec_id());
-    req.set_rows(request.height());
-    req.set_columns(request.width());
-    shim::agentpb::Empty empty;
-    grpc::ClientContext ctx;
-    grpc::Status status = agent_->stub().TtyWinResize(&ctx, req, &empty);
-    if (!status.ok()) throw shim::SandboxError(status.error_message(), static_cast<int>(status.error_code()));
+    agent_->TtyWinResize(request.id(), request.exec_id(), request.height(), request.width());
   });
 }
 
@@ -404,15 +359,8 @@ void VmSandbox::CloseIO(const v2::CloseIORequest& request) {
 void VmSandbox::Update(const v2::UpdateTaskRequest& request) {
   std::lock_guard lock(mu_);
   FindContainer(request.id());
-  Translate("update", [&] {
-    shim::agentpb::UpdateContainerRequest req;
-    req.set_container_id(request.id());
-    req.set_oci_resources_json(request.resources().value());  // typeurl JSON of LinuxResources
-    shim::agentpb::Empty empty;
-    grpc::ClientContext ctx;
-    grpc::Status status = agent_->stub().UpdateContainer(&ctx, req, &empty);
-    if (!status.ok()) throw shim::SandboxError(status.error_message(), static_cast<int>(status.error_code()));
-  });
+  // containerd marshals LinuxResources with typeurl, whose value is its JSON.
+  Translate("update", [&] { agent_->UpdateContainer(request.id(), request.resources().value()); });
 }
 
 v2::WaitResponse VmSandbox::Wait(const v2::WaitRequest& request, const ttrpc::CallContext& call) {
