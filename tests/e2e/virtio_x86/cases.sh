@@ -103,14 +103,66 @@ case "$name" in
     ip addr add 172.30.0.1/24 dev hulltap0 && ip link set hulltap0 up || fail "configuring hulltap0"
     write_config net ", \"network-interfaces\": [
       {\"iface_id\": \"eth0\", \"host_dev_name\": \"hulltap0\", \"guest_mac\": \"06:00:ac:1e:00:02\"}]"
+    command -v md5sum >/dev/null || skip "no md5sum here"
+    # guest -> host receiver: md5sum of what arrives goes back to the sender
+    timeout 400 nc -l -p 7002 -e md5sum > /dev/null 2>&1 &
+    bg_pid=$!
     start_vmm
     wait_for "$CONSOLE" HULL_E2E_NET_UP 300 || fail "guest network did not come up"
     console_has "HULL_E2E_MAC 06:00:ac:1e:00:02"
     console_has "HULL_E2E_PING_OK"
+    # Offloads the guest driver accepted: CSUM(0) GUEST_CSUM(1) GUEST_TSO4(7)
+    # HOST_TSO4(11) MRG_RXBUF(15), so the bulk transfer below uses them.
+    features=$(grep -o 'HULL_E2E_NET_FEATURES [01]*' "$CONSOLE" | cut -d' ' -f2)
+    for bit in 0 1 7 11 15; do
+      [ "$(echo "$features" | cut -c$((bit + 1)))" = 1 ] || fail "virtio-net feature bit $bit not negotiated (features $features)"
+    done
+    dd if=/dev/urandom of="$W/big" bs=1048576 count=64 2>/dev/null
+    mine=$(md5sum < "$W/big" | cut -d' ' -f1)
+    t0=$(date +%s)
+    theirs=$(timeout 300 nc 172.30.0.2 7001 < "$W/big" | cut -d' ' -f1)
+    h2g_s=$(($(date +%s) - t0))
+    [ "$theirs" = "$mine" ] || fail "host -> guest 64 MiB over TCP: sent md5 $mine, guest got '$theirs'"
+    wait_for "$CONSOLE" "HULL_E2E_NET_G2H_" 300 || fail "guest -> host transfer did not finish"
+    console_has "HULL_E2E_NET_G2H_MATCH"
     ping -c 3 -W 5 172.30.0.2 > "$W/ping" 2>&1 || { cat "$W/ping"; fail "host cannot ping the guest"; }
     wait_exit 120
     [ $rc = 0 ] || fail "hull-vmm exited $rc"
-    pass "guest pinged 172.30.0.1 through the tap, host pinged the guest: $(grep -o '[0-9]* packets received' "$W/ping")" ;;
+    pass "guest pinged 172.30.0.1 through the tap, host pinged the guest ($(grep -o '[0-9]* packets received' "$W/ping")); 64 MiB each way over TCP with offloads (features $features), md5 equal on both ends (host->guest ${h2g_s} s)" ;;
+
+  drive-swap)
+    # PATCH /drives/{id} on the running VM: a missing image is refused and
+    # the guest keeps reading A; a good PATCH makes it read B (larger).
+    dd if=/dev/zero of="$W/a.img" bs=1M count=1 2>/dev/null
+    dd if=/dev/zero of="$W/b.img" bs=1M count=2 2>/dev/null
+    printf 'DISK-A-ORIGINAL' | dd of="$W/a.img" conv=notrunc 2>/dev/null
+    printf 'DISK-B-SWAPPED' | dd of="$W/b.img" conv=notrunc 2>/dev/null
+    printf 'DISK-B-TAIL' | dd of="$W/b.img" bs=512 seek=4095 conv=notrunc 2>/dev/null
+    write_config swap ", \"drives\": [{\"drive_id\": \"data\", \"path_on_host\": \"$W/a.img\", \"is_root_device\": false, \"is_read_only\": false}]"
+    hull-vmm --config-file "$W/vm.json" --api-sock "$W/api.sock" --no-console-input --console-output "$CONSOLE" 2>"$LOG" &
+    vmm_pid=$!
+    patch_drive() {  # PATH; sets $code, body in $W/resp
+      code=$(curl -s --unix-socket "$W/api.sock" -X PATCH -H 'Content-Type: application/json' \
+        -d "{\"drive_id\": \"data\", \"path_on_host\": \"$1\"}" -o "$W/resp" -w '%{http_code}' http://localhost/drives/data)
+    }
+    drive_path() { curl -s --unix-socket "$W/api.sock" http://localhost/vm/config | tr -d ' \n' | grep -o '"path_on_host":"[^"]*"' | cut -d'"' -f4; }
+    wait_for "$CONSOLE" "HULL_E2E_SWAP_SEEN size=2048 DISK-A-ORIGINAL" 300 || fail "guest did not read disk A"
+    patch_drive /nonexistent/b.img
+    [ "$code" = 400 ] || fail "PATCH to a missing image answered $code: $(cat "$W/resp")"
+    refused=$(cat "$W/resp")
+    echo "$refused" | grep -q "nonexistent/b.img" || fail "the 400 does not name the missing image: $refused"
+    [ "$(drive_path)" = "$W/a.img" ] || fail "after the failed PATCH the drive's path is '$(drive_path)'"
+    printf 'DISK-A-REWRITTEN' | dd of="$W/a.img" conv=notrunc 2>/dev/null
+    wait_for "$CONSOLE" "HULL_E2E_SWAP_SEEN size=2048 DISK-A-REWRITTEN" 120 || fail "after the failed PATCH the guest no longer reads A"
+    patch_drive "$W/b.img"
+    [ "$code" = 204 ] || fail "PATCH to b.img answered $code: $(cat "$W/resp")"
+    [ "$(drive_path)" = "$W/b.img" ] || fail "after the PATCH the drive's path is '$(drive_path)'"
+    wait_exit 200
+    [ $rc = 0 ] || fail "hull-vmm exited $rc"
+    console_has "HULL_E2E_SWAP_SEEN size=4096 DISK-B-SWAPPED"
+    console_has "HULL_E2E_SWAP_TAIL DISK-B-TAIL"
+    console_has "HULL_E2E_SWAP_CACHED DISK-B-SWAPPED"
+    pass "bad PATCH: 400 $refused, guest kept reading A; PATCH to B: guest saw the new size (config change) and B's data: $(grep HULL_E2E_SWAP_SEEN "$CONSOLE" | tr -d '\r' | tr '\n' ';')" ;;
 
   vsock)
     write_config vsock ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"$W/v.sock\"}"
@@ -125,7 +177,7 @@ case "$name" in
     console_has "HULL_E2E_G2H rc=0 VSOCK-MATCH"
     grep -q "VSOCK-RECEIVED fnv=.* bytes=67108864" "$W/g2h" || fail "guest -> host listener: $(cat "$W/g2h")"
     [ ! -e "$W/v.sock" ] || fail "vsock socket left behind"
-    pass "64 MiB each way, checksums match: host->guest $(grep -o 'in [0-9.]* s ([0-9.]* MiB/s)' "$W/h2g"); guest->host $(grep -o 'in [0-9.]* s ([0-9.]* MiB/s)' "$CONSOLE")" ;;
+    pass "64 MiB each way, checksums match: host->guest $(grep -o 'in [0-9.]* s ([0-9.]* MiB/s)' "$W/h2g"); guest->host $(grep HULL_E2E_G2H "$CONSOLE" | grep -o 'in [0-9.]* s ([0-9.]* MiB/s)')" ;;
 
   rng)
     write_config rng ', "entropy": {}'
