@@ -32,4 +32,28 @@ int Vcpu::Ioctl(unsigned long request, void* arg, const char* what) const {
   return r;
 }
 
+uint64_t Vcpu::GetOneReg(uint64_t id, const char* what) const {
+  uint64_t value = 0;
+  kvm_one_reg reg{id, reinterpret_cast<uint64_t>(&value)};
+  if (::ioctl(fd_.get(), KVM_GET_ONE_REG, &reg) < 0)
+    throw KvmError::FromErrno(std::string("KVM_GET_ONE_REG ") + what + " on vCPU " +
+                              std::to_string(index_));
+  return value;
+}
+
+void Vcpu::SetOneReg(uint64_t id, uint64_t value, const char* what) const {
+  kvm_one_reg reg{id, reinterpret_cast<uint64_t>(&value)};
+  if (::ioctl(fd_.get(), KVM_SET_ONE_REG, &reg) < 0)
+    throw KvmError::FromErrno(std::string("KVM_SET_ONE_REG ") + what + " on vCPU " +
+                              std::to_string(index_));
+}
+
+#if defined(__aarch64__)
+void Vcpu::ArmInit(const kvm_vcpu_init& init) const {
+  kvm_vcpu_init copy = init;
+  if (::ioctl(fd_.get(), KVM_ARM_VCPU_INIT, &copy) < 0)
+    throw KvmError::FromErrno("KVM_ARM_VCPU_INIT on vCPU " + std::to_string(index_));
+}
+#endif
+
 }  // namespace hull::vmm::kvm

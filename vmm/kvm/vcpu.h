@@ -29,6 +29,14 @@ class Vcpu {
   // Raw ioctl for arch back ends; throws KvmError naming `what` on failure.
   int Ioctl(unsigned long request, void* arg, const char* what) const;
 
+  // KVM_GET_ONE_REG / KVM_SET_ONE_REG of a 64-bit register.
+  uint64_t GetOneReg(uint64_t id, const char* what) const;
+  void SetOneReg(uint64_t id, uint64_t value, const char* what) const;
+#if defined(__aarch64__)
+  // KVM_ARM_VCPU_INIT: target CPU and features (PSCI 0.2, powered off...).
+  void ArmInit(const kvm_vcpu_init& init) const;
+#endif
+
  private:
   UniqueFd fd_;
   uint32_t index_;

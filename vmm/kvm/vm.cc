@@ -64,6 +64,14 @@ std::unique_ptr<Vcpu> Vm::CreateVcpu(uint32_t index) {
   return std::make_unique<Vcpu>(UniqueFd(fd), index, vcpu_mmap_size_);
 }
 
+#if defined(__aarch64__)
+kvm_vcpu_init Vm::ArmPreferredTarget() const {
+  kvm_vcpu_init init{};
+  Ioctl(KVM_ARM_PREFERRED_TARGET, &init, "KVM_ARM_PREFERRED_TARGET");
+  return init;
+}
+#endif
+
 IrqFdLine::IrqFdLine(Vm& vm, uint32_t gsi)
     : eventfd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), gsi_(gsi) {
   if (!eventfd_.valid()) throw KvmError::FromErrno("eventfd for IRQ " + std::to_string(gsi));

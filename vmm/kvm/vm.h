@@ -33,6 +33,10 @@ class Vm {
   void SetIrqLine(uint32_t gsi, bool level);
 
   std::unique_ptr<Vcpu> CreateVcpu(uint32_t index);
+#if defined(__aarch64__)
+  // KVM_ARM_PREFERRED_TARGET: the vCPU target that matches this host's CPUs.
+  kvm_vcpu_init ArmPreferredTarget() const;
+#endif
 
   // Raw ioctl for arch back ends; throws KvmError naming `what` on failure.
   int Ioctl(unsigned long request, void* arg, const char* what) const;

@@ -23,10 +23,15 @@
 
 namespace hull::vmm {
 
-// The command line the guest gets when boot-source has no boot_args.
+// The command line the guest gets when boot-source has no boot_args: the
+// console is the back end's UART (x86: 8250 ttyS0; arm64: PL011 ttyAMA0).
+#if defined(__aarch64__)
+inline constexpr const char* kDefaultBootArgs = "console=ttyAMA0 panic=1 nomodule";
+#else
 inline constexpr const char* kDefaultBootArgs =
     "console=ttyS0 reboot=k panic=1 pci=off nomodule i8042.noaux i8042.nomux i8042.nopnp "
     "i8042.dumbkbd";
+#endif
 
 struct MachineHooks {
   std::function<void(std::span<const uint8_t>)> console_out;
