@@ -57,7 +57,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::server, "hull-vmm");
     if (result.body) {
       response_.set(http::field::content_type, "application/json");
-      response_.body() = result.body->dump();
+      // Fault messages quote the request path, which may hold any bytes:
+      // replace invalid UTF-8 instead of throwing out of the I/O loop.
+      response_.body() = result.body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     response_.keep_alive(keep_alive);
     response_.prepare_payload();

@@ -112,6 +112,19 @@ TEST_F(HttpFixture, ErrorsComeBackAsFaultMessages) {
   EXPECT_EQ(missing.result_int(), 404);
 }
 
+// Found by tests/fuzz/api_http: a path byte that is not UTF-8 ended up in
+// the 404 fault message, whose JSON dump threw out of the I/O loop and
+// terminated hull-vmm.
+TEST_F(HttpFixture, NonUtf8PathGetsAFaultAndTheServerStaysUp) {
+  auto socket = Connect();
+  auto response = Exchange(socket, "PUT /machi\xcdne-config HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(response.result_int(), 404);
+  EXPECT_NE(response.body().find("fault_message"), std::string::npos);
+  EXPECT_TRUE(nlohmann::json::accept(response.body())) << response.body();
+  auto again = Exchange(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_EQ(again.result_int(), 200);
+}
+
 TEST_F(HttpFixture, MalformedHttpGets400) {
   auto socket = Connect();
   auto response = Exchange(socket, "THIS IS NOT HTTP\r\n\r\n");
