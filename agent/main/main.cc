@@ -16,6 +16,8 @@
 #include "runtime/runtime.h"
 #include "service/agent_service.h"
 #include "service/listener.h"
+#include "service/log_ring.h"
+#include "service/stderr_tee.h"
 
 namespace {
 
@@ -28,6 +30,10 @@ void log_line(const std::string& m) {
 int main(int argc, char** argv) {
   const bool pid1 = ::getpid() == 1;
   auto started = std::chrono::steady_clock::now();
+  // Every line written to stderr from here on also lands in the ring the host
+  // reads with ReadAgentLog.
+  hull::service::LogRing log_ring;
+  hull::service::StderrTee stderr_tee(log_ring);
   // Only a real guest boots from an initramfs: PID 1 in a pid namespace on a
   // host (tests) must never poke physical memory.
   if (pid1 && hull::agent::root_is_initramfs()) {
@@ -98,7 +104,7 @@ int main(int argc, char** argv) {
   hull::service::Sandbox sandbox({state_dir, pid1});
   std::atomic<bool> stop{false};
   auto request_stop = [&] { stop = true; };
-  hull::service::AgentService service(runtime, sandbox, request_stop);
+  hull::service::AgentService service(runtime, sandbox, request_stop, log_ring);
 
   grpc::ServerBuilder builder;
   builder.RegisterService(&service);

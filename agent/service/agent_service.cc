@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "runtime/error.h"
@@ -16,6 +17,20 @@ namespace hull::service {
 
 using grpc::ServerContext;
 using grpc::Status;
+
+namespace {
+
+// Failures of the calls that set up sandboxes and containers also go to the
+// agent's log (console and the ReadAgentLog ring), so a host that only saw a
+// timeout can still read why.
+Status logged(const char* call, const std::string& id, Status s) {
+  if (!s.ok())
+    std::fprintf(stderr, "hull-agent: %s %s failed (%d): %s\n", call, id.c_str(),
+                 static_cast<int>(s.error_code()), s.error_message().c_str());
+  return s;
+}
+
+}  // namespace
 
 Status AgentService::Health(ServerContext*, const pb::HealthRequest*, pb::HealthResponse* resp) {
   resp->set_status(pb::HealthResponse::SERVING);
@@ -32,7 +47,7 @@ Status AgentService::Version(ServerContext*, const pb::VersionRequest*, pb::Vers
 
 Status AgentService::CreateSandbox(ServerContext*, const pb::CreateSandboxRequest* req,
                                    pb::Empty*) {
-  return guarded([&] { sandbox_.create(*req); });
+  return logged("CreateSandbox", req->hostname(), guarded([&] { sandbox_.create(*req); }));
 }
 
 Status AgentService::DestroySandbox(ServerContext*, const pb::DestroySandboxRequest* req,
@@ -53,7 +68,7 @@ Status AgentService::DestroySandbox(ServerContext*, const pb::DestroySandboxRequ
 
 Status AgentService::CreateContainer(ServerContext*, const pb::CreateContainerRequest* req,
                                      pb::CreateContainerResponse* resp) {
-  return guarded([&] {
+  return logged("CreateContainer", req->container_id(), guarded([&] {
     runtime::RootfsSource src;
     if (req->rootfs().has_block()) {
       const auto& b = req->rootfs().block();
@@ -67,11 +82,12 @@ Status AgentService::CreateContainer(ServerContext*, const pb::CreateContainerRe
     }
     resp->set_pid(
         static_cast<uint32_t>(rt_.create(req->container_id(), req->oci_config_json(), src)));
-  });
+  }));
 }
 
 Status AgentService::StartContainer(ServerContext*, const pb::ContainerRequest* req, pb::Empty*) {
-  return guarded([&] { rt_.start(req->container_id()); });
+  return logged("StartContainer", req->container_id(),
+                guarded([&] { rt_.start(req->container_id()); }));
 }
 
 Status AgentService::RemoveContainer(ServerContext*, const pb::RemoveContainerRequest* req,
@@ -81,10 +97,10 @@ Status AgentService::RemoveContainer(ServerContext*, const pb::RemoveContainerRe
 
 Status AgentService::ExecProcess(ServerContext*, const pb::ExecProcessRequest* req,
                                  pb::ExecProcessResponse* resp) {
-  return guarded([&] {
+  return logged("ExecProcess", req->container_id() + "/" + req->exec_id(), guarded([&] {
     resp->set_pid(static_cast<uint32_t>(
         rt_.exec(req->container_id(), req->exec_id(), req->oci_process_json())));
-  });
+  }));
 }
 
 Status AgentService::SignalProcess(ServerContext*, const pb::SignalProcessRequest* req,
@@ -247,6 +263,21 @@ Status AgentService::GetOOMEvents(ServerContext* ctx, const pb::GetOOMEventsRequ
       }
     }
   });
+}
+
+Status AgentService::ReadAgentLog(ServerContext*, const pb::ReadAgentLogRequest* req,
+                                  pb::ReadAgentLogResponse* resp) {
+  LogRing::Slice slice = log_.Since(req->since_sequence(), req->max_lines());
+  for (LogRing::Line& line : slice.lines) {
+    pb::AgentLogLine* out = resp->add_lines();
+    out->set_sequence(line.sequence);
+    out->set_unix_time_ms(line.unix_time_ms);
+    out->set_text(std::move(line.text));
+  }
+  resp->set_next_sequence(slice.next_sequence);
+  resp->set_missed(slice.missed);
+  resp->set_dropped_total(slice.dropped_total);
+  return Status::OK;
 }
 
 }  // namespace hull::service

@@ -5,6 +5,7 @@
 
 #include "hull/agent/v1/agent.grpc.pb.h"
 #include "runtime/runtime.h"
+#include "service/log_ring.h"
 #include "service/sandbox.h"
 
 namespace hull::service {
@@ -13,9 +14,11 @@ namespace pb = hull::agent::v1;
 
 class AgentService final : public pb::Agent::Service {
  public:
-  // `shutdown` runs after a DestroySandbox{shutdown_vm} reply went out.
-  AgentService(runtime::Runtime& rt, Sandbox& sandbox, std::function<void()> shutdown)
-      : rt_(rt), sandbox_(sandbox), shutdown_(std::move(shutdown)) {}
+  // `shutdown` runs after a DestroySandbox{shutdown_vm} reply went out;
+  // `log` holds the agent's own log lines for ReadAgentLog.
+  AgentService(runtime::Runtime& rt, Sandbox& sandbox, std::function<void()> shutdown,
+               const LogRing& log)
+      : rt_(rt), sandbox_(sandbox), shutdown_(std::move(shutdown)), log_(log) {}
 
   grpc::Status Health(grpc::ServerContext*, const pb::HealthRequest*, pb::HealthResponse*) override;
   grpc::Status Version(grpc::ServerContext*, const pb::VersionRequest*,
@@ -57,6 +60,8 @@ class AgentService final : public pb::Agent::Service {
                              pb::ListProcessesResponse*) override;
   grpc::Status GetOOMEvents(grpc::ServerContext*, const pb::GetOOMEventsRequest*,
                             grpc::ServerWriter<pb::OOMEvent>*) override;
+  grpc::Status ReadAgentLog(grpc::ServerContext*, const pb::ReadAgentLogRequest*,
+                            pb::ReadAgentLogResponse*) override;
 
  private:
   grpc::Status read_stream(grpc::ServerContext* ctx, const pb::ProcessRequest* req,
@@ -66,6 +71,7 @@ class AgentService final : public pb::Agent::Service {
   runtime::Runtime& rt_;
   Sandbox& sandbox_;
   std::function<void()> shutdown_;
+  const LogRing& log_;
 };
 
 }  // namespace hull::service

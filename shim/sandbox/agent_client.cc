@@ -2,6 +2,8 @@
 
 #include <grpcpp/create_channel_posix.h>
 
+#include <cstdio>
+
 #include "sandbox/sandbox_error.h"
 
 namespace hull::shim {
@@ -27,6 +29,57 @@ void AgentClient::Check(const grpc::Status& status, const char* call) const {
                      static_cast<int>(status.error_code()));
 }
 
+namespace {
+constexpr int kAgentLogTail = 50;                                 // lines copied per failure
+constexpr std::chrono::seconds kAgentLogTimeout{5};  // the agent may be the problem
+}  // namespace
+
+void AgentClient::CheckSetUp(const grpc::Status& status, const char* call, const std::string& what) {
+  if (status.ok()) return;
+  ReportAgentLog(std::string(call) + " " + what + " failed (" + status.error_message() + ")");
+  Check(status, call);
+}
+
+agentpb::ReadAgentLogResponse AgentClient::ReadAgentLog(uint64_t since, uint32_t max_lines) {
+  agentpb::ReadAgentLogRequest request;
+  request.set_since_sequence(since);
+  request.set_max_lines(max_lines);
+  agentpb::ReadAgentLogResponse response;
+  Check(stub_->ReadAgentLog(Context().get(), request, &response), "ReadAgentLog");
+  return response;
+}
+
+void AgentClient::SetAgentLogSink(std::function<void(const std::string&)> sink) {
+  std::lock_guard lock(log_mutex_);
+  log_sink_ = std::move(sink);
+}
+
+void AgentClient::ReportAgentLog(const std::string& why) {
+  std::lock_guard lock(log_mutex_);
+  auto sink = log_sink_ ? log_sink_ : [](const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + kAgentLogTimeout);
+  agentpb::ReadAgentLogRequest request;
+  request.set_since_sequence(log_cursor_);
+  agentpb::ReadAgentLogResponse response;
+  const grpc::Status status = stub_->ReadAgentLog(&ctx, request, &response);
+  if (!status.ok()) {
+    sink("agent log: " + why + "; the agent's log is unreadable too: " + status.error_message());
+    return;
+  }
+  const int n = response.lines_size();
+  const int first = n > kAgentLogTail ? n - kAgentLogTail : 0;
+  sink("agent log: " + why + "; the agent's last " + std::to_string(n - first) + " log lines" +
+       (first + response.missed() > 0
+            ? " (" + std::to_string(first + response.missed()) + " earlier ones not shown)"
+            : std::string()) +
+       ":");
+  for (int i = first; i < n; ++i) sink("agent log: | " + response.lines(i).text());
+  log_cursor_ = response.next_sequence();
+}
+
 agentpb::HealthResponse AgentClient::Health() {
   agentpb::HealthResponse response;
   Check(stub_->Health(Context().get(), agentpb::HealthRequest{}, &response), "Health");
@@ -35,7 +88,8 @@ agentpb::HealthResponse AgentClient::Health() {
 
 void AgentClient::CreateSandbox(const agentpb::CreateSandboxRequest& request) {
   agentpb::Empty response;
-  Check(stub_->CreateSandbox(Context().get(), request, &response), "CreateSandbox");
+  CheckSetUp(stub_->CreateSandbox(Context().get(), request, &response), "CreateSandbox",
+             request.hostname());
 }
 
 void AgentClient::DestroySandbox(bool shutdown_vm) {
@@ -47,7 +101,8 @@ void AgentClient::DestroySandbox(bool shutdown_vm) {
 
 uint32_t AgentClient::CreateContainer(const agentpb::CreateContainerRequest& request) {
   agentpb::CreateContainerResponse response;
-  Check(stub_->CreateContainer(Context().get(), request, &response), "CreateContainer");
+  CheckSetUp(stub_->CreateContainer(Context().get(), request, &response), "CreateContainer",
+             request.container_id());
   return response.pid();
 }
 
@@ -55,7 +110,8 @@ void AgentClient::StartContainer(const std::string& container_id) {
   agentpb::ContainerRequest request;
   request.set_container_id(container_id);
   agentpb::Empty response;
-  Check(stub_->StartContainer(Context().get(), request, &response), "StartContainer");
+  CheckSetUp(stub_->StartContainer(Context().get(), request, &response), "StartContainer",
+             container_id);
 }
 
 void AgentClient::RemoveContainer(const std::string& container_id) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "hull/agent/v1/agent.grpc.pb.h"
@@ -50,13 +51,27 @@ class AgentClient {
   void CopyOutput(const std::string& container_id, const std::string& exec_id, bool stderr_stream,
                   const std::function<void(const std::string&)>& sink);
 
+  // The agent's own log (its ring of console lines) from sequence `since` on
+  // (0: the oldest kept), at most `max_lines` (0: all kept).
+  agentpb::ReadAgentLogResponse ReadAgentLog(uint64_t since, uint32_t max_lines = 0);
+  // Where the agent's log goes when a sandbox or container set-up call fails
+  // or times out (default: this process's stderr, the shim's log).
+  void SetAgentLogSink(std::function<void(const std::string&)> sink);
+
  private:
   void Check(const grpc::Status& status, const char* call) const;
+  // Check() for set-up calls: on failure, first copies the agent's log lines
+  // not reported yet (the last kAgentLogTail of them) to the log sink.
+  void CheckSetUp(const grpc::Status& status, const char* call, const std::string& what);
+  void ReportAgentLog(const std::string& why);
   std::unique_ptr<grpc::ClientContext> Context(bool unbounded = false) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<agentpb::Agent::Stub> stub_;
   std::chrono::milliseconds call_timeout_;
+  std::mutex log_mutex_;  // guards the two below
+  std::function<void(const std::string&)> log_sink_;
+  uint64_t log_cursor_ = 0;  // next agent log line not reported yet
 };
 
 }  // namespace hull::shim

@@ -361,6 +361,37 @@ TEST_F(AgentGrpcTest, DestroySandboxStopsTheAgent) {
   EXPECT_EQ(agent_->wait_exit(5000), 0);
 }
 
+// PID 1's log "to a ring the host can read": ReadAgentLog returns what the
+// agent wrote to stderr, with a cursor that reads on without repeats.
+TEST_F(AgentGrpcTest, HostReadsTheAgentLogRing) {
+  pb::ReadAgentLogResponse first;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(agent_->stub().ReadAgentLog(&ctx, pb::ReadAgentLogRequest(), &first).ok());
+  }
+  bool saw_serving = false;
+  for (const auto& line : first.lines())
+    saw_serving |= line.text().find("serving hull.agent.v1 on unix:") != std::string::npos;
+  EXPECT_TRUE(saw_serving) << first.DebugString();
+  ASSERT_GT(first.next_sequence(), 1u);
+  EXPECT_EQ(first.dropped_total(), 0u);
+
+  ASSERT_FALSE(create("broken", json{{"ociVersion", "1.0.2"}}).ok());  // no process
+  pb::ReadAgentLogRequest req;
+  req.set_since_sequence(first.next_sequence());
+  pb::ReadAgentLogResponse next;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(agent_->stub().ReadAgentLog(&ctx, req, &next).ok());
+  }
+  ASSERT_EQ(next.lines_size(), 1) << next.DebugString();
+  EXPECT_EQ(next.lines(0).sequence(), first.next_sequence());
+  EXPECT_NE(next.lines(0).text().find("CreateContainer broken failed"), std::string::npos)
+      << next.lines(0).text();
+  EXPECT_EQ(next.missed(), 0u);
+  EXPECT_EQ(next.next_sequence(), first.next_sequence() + 1);
+}
+
 // Benchmark (prints, asserts only that it works): create+start+wait of
 // /bin/true through the agent vs `runc run` on the same bundle; agent RSS.
 TEST_F(AgentGrpcTest, BenchmarkTrueAgainstRunc) {
