@@ -172,6 +172,14 @@ uint32_t AgentClient::ExecProcess(const std::string& container_id, const std::st
   return response.pid();
 }
 
+agentpb::StatsContainerResponse AgentClient::StatsContainer(const std::string& container_id) {
+  agentpb::ContainerRequest request;
+  request.set_container_id(container_id);
+  agentpb::StatsContainerResponse response;
+  Check(stub_->StatsContainer(Context().get(), request, &response), "StatsContainer");
+  return response;
+}
+
 agentpb::ListProcessesResponse AgentClient::ListProcesses(const std::string& container_id) {
   agentpb::ContainerRequest request;
   request.set_container_id(container_id);

@@ -42,6 +42,8 @@ class AgentClient {
   uint32_t ExecProcess(const std::string& container_id, const std::string& exec_id,
                        const std::string& oci_process_json);
   agentpb::ListProcessesResponse ListProcesses(const std::string& container_id);
+  // The container's cgroup v2 counters (cpu, memory, pids, io) and network.
+  agentpb::StatsContainerResponse StatsContainer(const std::string& container_id);
   void PauseContainer(const std::string& container_id);
   void ResumeContainer(const std::string& container_id);
   void TtyWinResize(const std::string& container_id, const std::string& exec_id, uint32_t rows,

@@ -118,6 +118,7 @@ int RunServe(const ShimFlags& flags) {
   vm_sandbox::VmSandboxOptions sandbox_options;
   sandbox_options.state_dir = vm_sandbox::SandboxStateDir(flags.namespace_, flags.id);
   sandbox_options.runtime = shim::DiscoverRuntimePaths();
+  sandbox_options.log = log;
   vm_sandbox::VmSandbox sandbox(sandbox_options);
   {
     task::TaskService service(sandbox, *publisher, [&latch] { latch.Trigger("Shutdown requested by containerd"); });

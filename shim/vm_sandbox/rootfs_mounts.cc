@@ -2,6 +2,7 @@
 
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -55,6 +56,39 @@ ParsedMountOptions ParseMountOptions(const std::string& type, const std::vector<
   if (type == "bind" || type == "rbind") parsed.flags |= MS_BIND | (type == "rbind" ? MS_REC : 0);
   parsed.bind = (parsed.flags & MS_BIND) != 0;
   return parsed;
+}
+
+std::optional<SnapshotLayers> SnapshotLayersOf(const std::vector<RootfsMount>& mounts) {
+  if (mounts.size() != 1) return std::nullopt;
+  const RootfsMount& m = mounts.front();
+  const ParsedMountOptions parsed = ParseMountOptions(m.type, m.options);
+  SnapshotLayers layers;
+  if (parsed.bind) {
+    if ((parsed.flags & MS_RDONLY) == 0) return std::nullopt;  // a writable snapshot is no layer
+    layers.lowerdirs.emplace_back(m.source);
+    return layers;
+  }
+  if (m.type != "overlay") return std::nullopt;
+  for (const auto& option : m.options) {
+    const auto eq = option.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = option.substr(0, eq);
+    const std::string value = option.substr(eq + 1);
+    if (value.find('\\') != std::string::npos) return std::nullopt;
+    if (key == "upperdir") {
+      layers.upperdir = value;
+    } else if (key == "lowerdir") {
+      size_t start = 0;
+      while (start <= value.size()) {
+        const size_t colon = std::min(value.find(':', start), value.size());
+        if (colon == start) return std::nullopt;  // "a::b" or a trailing ':'
+        layers.lowerdirs.emplace_back(value.substr(start, colon - start));
+        start = colon + 1;
+      }
+    }
+  }
+  if (layers.lowerdirs.empty()) return std::nullopt;
+  return layers;
 }
 
 MountedRootfs::MountedRootfs(const std::vector<RootfsMount>& mounts, std::filesystem::path target)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,17 @@ struct ParsedMountOptions {
 // Splits fstab-style options into mount(2) flags and filesystem data, the way
 // containerd's mount package does.
 ParsedMountOptions ParseMountOptions(const std::string& type, const std::vector<std::string>& options);
+
+// The snapshot layers a rootfs is made of, for the image cache: the lower
+// directories (top first) and the upper one (empty path: none). Known for a
+// single overlay mount (containerd's overlayfs snapshotter) and a single
+// read-only bind (a one-layer view); nullopt for any other shape, or a
+// lowerdir with escaped characters that this parser does not undo.
+struct SnapshotLayers {
+  std::vector<std::filesystem::path> lowerdirs;
+  std::filesystem::path upperdir;
+};
+std::optional<SnapshotLayers> SnapshotLayersOf(const std::vector<RootfsMount>& mounts);
 
 // Mounts `mounts` onto `target` in order; on failure unmounts what it mounted
 // and throws SandboxError naming the mount. The returned guard unmounts them.

@@ -7,6 +7,7 @@
 
 #include "sandbox/rootfs_image.h"
 #include "sandbox/sandbox_error.h"
+#include "vm_sandbox/cgroup_metrics.h"
 #include "vm_sandbox/rootfs_mounts.h"
 #include "vm_sandbox/sandbox_state.h"
 
@@ -89,12 +90,7 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   fs::create_directories(options_.state_dir);
   const fs::path image = options_.state_dir / "rootfs.erofs";
   if (request.rootfs_size() > 0) {
-    std::vector<RootfsMount> mounts;
-    for (const auto& m : request.rootfs()) {
-      mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
-    }
-    MountedRootfs mounted(mounts, fs::path(request.bundle()) / "rootfs");
-    shim::BuildErofsImage(mounted.target(), image);
+    PrepareRootfsImage(request, image);
   } else {
     nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
     std::string root = config.is_object() ? config.value("/root/path"_json_pointer, std::string("rootfs"))
@@ -126,6 +122,34 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   std::string hostname = parsed.is_object() ? parsed.value("hostname", std::string()) : std::string();
   sandbox.set_hostname((hostname.empty() ? request.id() : hostname).substr(0, 63));
   agent_->CreateSandbox(sandbox);
+}
+
+void VmSandbox::PrepareRootfsImage(const v2::CreateTaskRequest& request, const fs::path& image) {
+  std::vector<RootfsMount> mounts;
+  for (const auto& m : request.rootfs()) {
+    mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
+  }
+  auto build = [&](const fs::path& out) {
+    MountedRootfs mounted(mounts, fs::path(request.bundle()) / "rootfs");
+    shim::BuildErofsImage(mounted.target(), out);
+  };
+  std::optional<std::string> key;
+  if (!options_.image_cache_dir.empty()) {
+    if (auto layers = SnapshotLayersOf(mounts)) key = shim::LayerChainCacheKey(layers->lowerdirs, layers->upperdir);
+  }
+  if (!key) {
+    build(image);
+    return;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  shim::RootfsImageCache cache(options_.image_cache_dir, options_.image_cache_max_bytes);
+  const bool reused = cache.Provide(*key, image, build);
+  if (options_.log) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    options_.log->info("rootfs image {} {} ({} ms)", cache.EntryPath(*key).string(),
+                       reused ? "reused from the cache" : "built and cached", ms);
+  }
 }
 
 v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
@@ -380,9 +404,12 @@ v2::WaitResponse VmSandbox::Wait(const v2::WaitRequest& request, const ttrpc::Ca
 v2::StatsResponse VmSandbox::Stats(const v2::StatsRequest& request) {
   std::lock_guard lock(mu_);
   FindContainer(request.id());
-  throw TtrpcError(Code::kUnimplemented,
-                   "task metrics are not reported by hull yet (the agent has them; containerd's "
-                   "cgroups v2 Metrics encoding is still to be wired)");
+  if (!agent_) throw TtrpcError(Code::kFailedPrecondition, "container " + request.id() + " has no running microVM");
+  return Translate("stats", [&] {
+    v2::StatsResponse response;
+    *response.mutable_stats() = PackCgroupsV2Metrics(ToCgroupsV2Metrics(agent_->StatsContainer(request.id())));
+    return response;
+  });
 }
 
 std::unique_ptr<shim::AgentClient> VmSandbox::StopVmLocked() {

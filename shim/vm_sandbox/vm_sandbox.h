@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include <spdlog/logger.h>
+
 #include "sandbox/agent_client.h"
 #include "sandbox/microvm.h"
 #include "task/sandbox.h"
@@ -20,12 +22,21 @@
 
 namespace hull::vm_sandbox {
 
+// Under the shim's state root (/run/hull), on the filesystem of the sandbox
+// state directories, as the cache's hard links need.
+inline constexpr char kDefaultImageCacheDir[] = "/run/hull/rootfs-cache";
+
 struct VmSandboxOptions {
   std::filesystem::path state_dir;  // this sandbox's own directory (created, then removed)
   shim::RuntimePaths runtime;
   unsigned vcpus = 1;
   unsigned mem_mib = 256;
   std::chrono::seconds agent_timeout{60};
+  // Rootfs images of containerd snapshots, shared by every shim on the host
+  // and keyed by layer chain (shim::RootfsImageCache); empty: no cache.
+  std::filesystem::path image_cache_dir = kDefaultImageCacheDir;
+  uint64_t image_cache_max_bytes = uint64_t{1} << 30;
+  std::shared_ptr<spdlog::logger> log;  // optional
 };
 
 class VmSandbox final : public task::Sandbox {
@@ -75,6 +86,9 @@ class VmSandbox final : public task::Sandbox {
   Container& FindContainer(const std::string& id);
   Process& FindProcess(const std::string& id, const std::string& exec_id);
   void BootVm(const task::v2::CreateTaskRequest& request, const std::string& config_json);
+  // Puts the read-only rootfs image at `image`: from the cache when the
+  // snapshot's layer chain was built before, else built from the mounts.
+  void PrepareRootfsImage(const task::v2::CreateTaskRequest& request, const std::filesystem::path& image);
   void StartWaiter(const std::string& container_id, Process& process);
   // Stops the VM and removes the state directory; hands back the agent client.
   std::unique_ptr<shim::AgentClient> StopVmLocked();

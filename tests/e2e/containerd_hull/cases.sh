@@ -23,7 +23,120 @@ leftovers() {
   return 0
 }
 
+# What a create/delete cycle could leave behind, one line per item: processes
+# (by name, without this script's own tools), mounts, network interfaces
+# (taps), unix sockets, hull's and containerd's per-task state directories.
+# The rootfs image cache (/run/hull/rootfs-cache) is meant to stay; listed apart.
+host_state() {
+  for d in /proc/[0-9]*; do
+    [ -n "$(tr -d '\000' < "$d/cmdline" 2>/dev/null | head -c 1)" ] || continue  # kernel threads come and go
+    n=$(cat "$d/comm" 2>/dev/null) || continue
+    case "$n" in sh|cat|sort|ls|grep|sed|awk|sleep|uniq|diff|comm|wc|tr|head) ;; *) echo "process $n" ;; esac
+  done | sort | uniq -c
+  awk '{print "mount " $2 " " $3}' /proc/mounts | sort
+  ls /sys/class/net | sed 's/^/netif /'
+  awk 'NR > 1 && $8 != "" {print "socket " $8}' /proc/net/unix | sort -u
+  ls -A /run/hull/shim 2>/dev/null | sed 's/^/hull-state /'
+  ls -A /run/containerd/s 2>/dev/null | sed 's/^/shim-socket /'
+}
+
+# The new cases run their body here, inside with-containerd (CTR is set).
+if [ "$1" = inner ]; then
+  shift
+  case "$1" in
+  metrics)
+    set -e
+    # Some work first, so the cpu counter has something to count.
+    $CTR run -d $RT $IMG cm sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1000'
+    sleep 2
+    $CTR task metrics cm | tee /tmp/metrics
+    $CTR task metrics --format json cm > /tmp/metrics.json
+    value() { awk -v k="$1" '$1 == k {print $2}' /tmp/metrics; }
+    for k in pids.current memory.usage cpu.usage_usec; do
+      v=$(value $k)
+      [ -n "$v" ] && [ "$v" -gt 0 ] || { echo "FAIL: $k is '$v', expected a positive count"; exit 1; }
+    done
+    grep -q -e '"usage_usec"' -e '"UsageUsec"' /tmp/metrics.json || { echo "FAIL: json metrics lack cpu usage"; cat /tmp/metrics.json; exit 1; }
+    $CTR task kill -s SIGKILL cm
+    i=0; while ! $CTR task ls | grep cm | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: never STOPPED"; exit 1; }; sleep 0.1; done
+    $CTR task rm cm
+    $CTR container rm cm ;;
+  run-tty)
+    # ctr needs a terminal on its stdin: pty-drive gives it one, types into it
+    # and resizes it; the loops wait for the asynchronous ResizePty to land.
+    grep -q " /dev/pts devpts" /proc/mounts || { mkdir -p /dev/pts; mount -t devpts -o ptmxmode=666 devpts /dev/pts; }
+    [ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
+    set +e
+    pty-drive -r 30 -c 100 -t 300 \
+      'expect=# ' \
+      'send=tty\r' 'expect=/dev/pts/' \
+      'send=until [ "$(stty size)" = "30 100" ]; do sleep 0.2; done; echo SIZE-""A-OK\r' 'expect=SIZE-A-OK' \
+      'resize=40x120' \
+      'send=until [ "$(stty size)" = "40 120" ]; do sleep 0.2; done; echo SIZE-""B-OK\r' 'expect=SIZE-B-OK' \
+      'send=exit 7\r' \
+      -- $CTR run -t --rm $RT $IMG ctty sh > /tmp/tty.out
+    rc=$?
+    cat /tmp/tty.out; echo
+    [ $rc -eq 7 ] || { echo "FAIL: ctr run -t exited $rc, expected the shell's 7"; exit 1; }
+    grep -q "^/dev/pts/[0-9]" /tmp/tty.out || { echo "FAIL: tty did not print /dev/pts/N"; exit 1; }
+    echo "tty and resize OK" ;;
+  image-cache)
+    set -e
+    cache=/run/hull/rootfs-cache
+    entries() { ls -A $cache 2>/dev/null | grep -c '\.erofs$' || true; }
+    before=$(entries)
+    $CTR run -d $RT $IMG ic1 sleep 1000
+    [ "$(entries)" -eq $((before + 1)) ] || { echo "FAIL: the first container did not cache its image"; ls -l $cache; exit 1; }
+    img=$(ls -t $cache/*.erofs | head -1)
+    echo "cached image: $img, links $(stat -c %h "$img")"
+    [ "$(stat -c %h "$img")" -eq 2 ] || { echo "FAIL: expected the cache entry and one sandbox link"; exit 1; }
+    $CTR run -d $RT $IMG ic2 sleep 1000
+    [ "$(entries)" -eq $((before + 1)) ] || { echo "FAIL: the second container built another image"; ls -l $cache; exit 1; }
+    [ "$(stat -c %h "$img")" -eq 3 ] || { echo "FAIL: the second container does not share the image (links $(stat -c %h "$img"))"; exit 1; }
+    grep "rootfs image" "$CONTAINERD_LOG" | sed 's/.*msg="//; s/".*//'
+    [ "$(grep -c "reused from the cache" "$CONTAINERD_LOG")" -eq 1 ] || { echo "FAIL: no shim log line says the image was reused"; exit 1; }
+    $CTR task kill -s SIGKILL ic1
+    i=0; while ! $CTR task ls | grep ic1 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: never STOPPED"; exit 1; }; sleep 0.1; done
+    $CTR task rm ic1
+    $CTR container rm ic1
+    [ -f "$img" ] && [ "$(stat -c %h "$img")" -eq 2 ] || { echo "FAIL: deleting ic1 took the image ic2 uses"; exit 1; }
+    out=$($CTR task exec --exec-id e1 ic2 cat /etc/hostname)
+    [ "$out" = hull ] || { echo "FAIL: ic2 cannot read its rootfs after ic1 went: $out"; exit 1; }
+    $CTR task kill -s SIGKILL ic2
+    i=0; while ! $CTR task ls | grep ic2 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: never STOPPED"; exit 1; }; sleep 0.1; done
+    $CTR task rm ic2
+    $CTR container rm ic2
+    [ "$(stat -c %h "$img")" -eq 1 ] || { echo "FAIL: a sandbox link outlived its container"; exit 1; }
+    echo "image built once, shared by two containers, kept for the next" ;;
+  cycles)
+    n=$2
+    host_state > /tmp/state.before
+    i=0
+    while [ $i -lt $n ]; do
+      i=$((i+1))
+      out=$($CTR run --rm $RT $IMG cyc$i echo cycle $i) || { echo "FAIL: cycle $i exited $?"; exit 1; }
+      [ "$out" = "cycle $i" ] || { echo "FAIL: cycle $i printed: $out"; exit 1; }
+      if running hull-vmm; then echo "FAIL: hull-vmm still running after cycle $i"; exit 1; fi
+    done
+    # containerd reaps a shim shortly after `ctr run --rm` returns.
+    i=0; while running containerd-shim && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done
+    host_state > /tmp/state.after
+    echo "$i cycles; before/after: $(wc -l < /tmp/state.before)/$(wc -l < /tmp/state.after) processes, mounts, interfaces, sockets, state dirs"
+    echo "rootfs image cache: $(ls -A /run/hull/rootfs-cache 2>/dev/null | wc -l) image(s) kept"
+    if ! diff /tmp/state.before /tmp/state.after; then echo "FAIL: the cycles left the differences above"; exit 1; fi ;;
+  *) echo "cases.sh: unknown inner case $1" >&2; exit 2 ;;
+  esac
+  exit $?
+fi
+
 case "$1" in
+metrics|run-tty|image-cache)
+  run_case "sh $0 inner $1" ;;
+cycles|cycles-[0-9]*)
+  # The issue asks for 20 cycles; under nested TCG each takes tens of seconds,
+  # so CI runs 3; the opt-in case cycles-20 (ctest label e2e-long) runs 20.
+  n=3; [ "$1" != cycles ] && n=${1#cycles-}
+  run_case "sh $0 inner cycles $n" ;;
 run-echo)
   run_case '
     out=$($CTR run --rm '"$RT"' '"$IMG"' c1 echo hello from hull via containerd) || { echo "FAIL: ctr run exited $?"; exit 1; }
@@ -50,19 +163,6 @@ exec-ps-pause-kill)
     i=0; while ! $CTR task ls | grep c3 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: never STOPPED"; exit 1; }; sleep 0.1; done
     $CTR task rm c3
     $CTR container rm c3' ;;
-cycles)
-  # The issue asks for 20 cycles; under nested TCG each takes tens of seconds,
-  # so CI runs 3 (HULL_E2E_CYCLES raises it).
-  n=${HULL_E2E_CYCLES:-3}
-  run_case '
-    i=0
-    while [ $i -lt '"$n"' ]; do
-      i=$((i+1))
-      out=$($CTR run --rm '"$RT"' '"$IMG"' cyc$i echo cycle $i) || { echo "FAIL: cycle $i exited $?"; exit 1; }
-      [ "$out" = "cycle $i" ] || { echo "FAIL: cycle $i printed: $out"; exit 1; }
-      if running hull-vmm; then echo "FAIL: hull-vmm still running after cycle $i"; exit 1; fi
-    done
-    echo "$i cycles"' ;;
 shim-killed|shim-terminated)
   # kill -9 of the shim mid-run: containerd sees the task exit and runs the
   # shim's delete, which must stop the orphaned VMM and remove its state.
