@@ -20,7 +20,12 @@ def closure(binary, arch):
                        f"build it for {arch.name} or pick --arch {info.machine_name}")
     result = {}
     if info.interpreter:
-        host = _find(os.path.basename(info.interpreter), [os.path.dirname(info.interpreter)], arch, binary)
+        # From the same directory as libc (lib_dirs order), not PT_INTERP's own
+        # directory: on a cross host /lib/ld-linux-aarch64.so.1 belongs to
+        # libc6:arm64 while libc.so.6 comes from the cross toolchain, and a
+        # mismatched ld.so/libc pair hangs in pthread_create.
+        host = _find(os.path.basename(info.interpreter),
+                     list(arch.lib_dirs) + [os.path.dirname(info.interpreter)], arch, binary)
         result[info.interpreter] = host
     pending = [(n, info.runpath, binary) for n in info.needed]
     seen = set()

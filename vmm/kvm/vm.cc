@@ -32,10 +32,20 @@ void Vm::SetUserMemoryRegion(uint32_t slot, uint64_t guest_address, uint64_t siz
 }
 
 void Vm::AddIrqFd(int eventfd, uint32_t gsi) {
+  if (defer_irqfds_) {
+    pending_irqfds_.emplace_back(eventfd, gsi);
+    return;
+  }
   kvm_irqfd irqfd{};
   irqfd.fd = static_cast<uint32_t>(eventfd);
   irqfd.gsi = gsi;
   Ioctl(KVM_IRQFD, &irqfd, "KVM_IRQFD");
+}
+
+void Vm::IrqchipReady() {
+  defer_irqfds_ = false;
+  for (const auto& [eventfd, gsi] : pending_irqfds_) AddIrqFd(eventfd, gsi);
+  pending_irqfds_.clear();
 }
 
 void Vm::AddIoEventFd(uint64_t address, uint32_t length, std::optional<uint64_t> datamatch,

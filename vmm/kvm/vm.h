@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "bus/irq.h"
@@ -24,8 +25,16 @@ class Vm {
   // Maps host memory as guest RAM at `guest_address`.
   void SetUserMemoryRegion(uint32_t slot, uint64_t guest_address, uint64_t size, void* host);
 
-  // KVM_IRQFD: a write to `eventfd` raises `gsi` (an edge).
+  // KVM_IRQFD: a write to `eventfd` raises `gsi` (an edge). While irqfds are
+  // deferred (below) the registration is queued; an edge written meanwhile
+  // is delivered when it happens (KVM checks the counter on registration).
   void AddIrqFd(int eventfd, uint32_t gsi);
+  // arm64: KVM refuses irqfds (EAGAIN) until the vGIC is initialized, which
+  // needs every vCPU to exist, while devices take their lines earlier. The
+  // back end calls Defer before devices are added and IrqchipReady after the
+  // GIC's CTRL_INIT; the eventfds must stay open until then.
+  void DeferIrqFds() { defer_irqfds_ = true; }
+  void IrqchipReady();
   // KVM_IOEVENTFD on the MMIO bus.
   void AddIoEventFd(uint64_t address, uint32_t length, std::optional<uint64_t> datamatch,
                     int eventfd);
@@ -47,6 +56,8 @@ class Vm {
  private:
   UniqueFd fd_;
   int vcpu_mmap_size_;
+  bool defer_irqfds_ = false;
+  std::vector<std::pair<int, uint32_t>> pending_irqfds_;  // (eventfd, gsi)
 };
 
 // An IrqLine backed by an irqfd: Trigger() is one eventfd write, safe from

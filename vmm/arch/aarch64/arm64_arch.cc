@@ -37,6 +37,7 @@ std::vector<arch::RamRegion> Arm64Arch::RamRegions(uint64_t mem_size) const {
 void Arm64Arch::SetupVm(kvm::Vm& vm) {
   vm_ = &vm;
   gic_ = std::make_unique<VgicV3>(vm);
+  vm.DeferIrqFds();  // registered once the GIC is initialized (SetupVcpu)
   gic_->SetNrIrqs(kGicNrIrqs);
 }
 
@@ -98,6 +99,7 @@ void Arm64Arch::SetupVcpu(kvm::Vcpu& vcpu, uint32_t vcpu_count) {
 
   // The last vCPU exists: the GIC can be initialized and the FDT written.
   gic_->Initialize();
+  vm_->IrqchipReady();
   const std::vector<uint8_t> dtb = BuildFdt(fdt_);
   memory_->WriteOrThrow(fdt_address_, dtb, "device tree");
 }

@@ -1,0 +1,150 @@
+#!/bin/sh
+# hull-vmm arm64 e2e cases, inside the aarch64 nested L1 (busybox sh) with
+# hull-vmm and vsock-tool (both arm64) on PATH and in $E2E (default /e2e):
+# kernel (the arm64 Image), guest-init. The guest initramfs is packed here
+# from the L1's own arm64 busybox. usage: cases.sh CASE
+# Exit: 0 pass, 1 fail, 77 skipped.
+set -u
+name=${1:?usage: cases.sh CASE}
+E2E=${E2E:-/e2e}
+K=$E2E/kernel
+W=$(mktemp -d /tmp/vmm-arm64-e2e.XXXXXX)
+I=$W/initrd.cpio
+CONSOLE=$W/console.log
+LOG=$W/vmm.log
+vmm_pid=""
+bg_pid=""
+
+cleanup() {
+  [ -n "$vmm_pid" ] && kill -9 "$vmm_pid" 2>/dev/null
+  [ -n "$bg_pid" ] && kill -9 "$bg_pid" 2>/dev/null
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL [$name]: $*"
+  echo "--- hull-vmm log:"; cat "$LOG" 2>/dev/null
+  echo "--- guest console (last 30 lines):"; tail -n 30 "$CONSOLE" 2>/dev/null
+  exit 1
+}
+pass() { echo "PASS [$name]: $*"; exit 0; }
+
+wait_for() {  # FILE PATTERN SECONDS
+  i=0
+  while [ $i -lt $(($3 * 10)) ]; do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1; i=$((i + 1))
+  done
+  return 1
+}
+console_has() { grep -q "$1" "$CONSOLE" || fail "guest console lacks '$1'"; }
+
+make_initrd() {
+  root=$W/root
+  mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  cp "$(command -v vsock-tool)" "$root/bin/vsock-tool"
+  for applet in sh mount echo cat sleep reboot devmem nproc grep dd tr cmp sync; do
+    ln -s busybox "$root/bin/$applet"
+  done
+  cp "$E2E/guest-init" "$root/init"
+  chmod 755 "$root/init"
+  (cd "$root" && busybox find . | busybox cpio -o -H newc 2>/dev/null) > "$I" || fail "packing the initramfs"
+}
+make_initrd
+
+# write_config VCPUS MODE [MEM_MIB] [EXTRA_SECTIONS]
+write_config() {
+  cat > "$W/vm.json" <<JSON
+{"boot-source": {"kernel_image_path": "$K", "initrd_path": "$I",
+   "boot_args": "console=ttyAMA0 panic=1 quiet rdinit=/init hull_e2e=$2"},
+ "machine-config": {"vcpu_count": $1, "mem_size_mib": ${3:-256}}${4:-}}
+JSON
+}
+run_vmm() {  # sets $rc
+  timeout 400 hull-vmm --config-file "$W/vm.json" --no-console-input --console-output "$CONSOLE" 2>"$LOG"
+  rc=$?
+}
+wait_exit() {  # SECONDS; sets $rc
+  i=0
+  while kill -0 "$vmm_pid" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt $(($1 * 10)) ] || fail "hull-vmm still running after $1 s"
+    sleep 0.1
+  done
+  wait "$vmm_pid"; rc=$?
+  vmm_pid=""
+}
+
+boot() {  # VCPUS
+  write_config "$1" run
+  run_vmm
+  [ $rc = 0 ] || fail "hull-vmm exited $rc (wanted 0: the guest rebooted)"
+  console_has "HULL_E2E_INIT cpus=$1"
+  grep -q "guest init reached at [0-9]* ms after InstanceStart" "$LOG" || fail "no boot marker logged"
+  grep -q "guest reset (reboot)" "$LOG" || fail "stop reason not logged"
+  pass "$1 vCPU(s): $(grep -o 'guest init reached at [0-9]* ms' "$LOG")"
+}
+
+case "$name" in
+  boot-1cpu) boot 1 ;;
+  boot-2cpu) boot 2 ;;
+
+  blk)
+    dd if=/dev/zero of="$W/rw.img" bs=1M count=8 2>/dev/null
+    dd if=/dev/zero of="$W/ro.img" bs=1M count=1 2>/dev/null
+    printf 'HULL-HOST-DATA-RW' | dd of="$W/rw.img" conv=notrunc 2>/dev/null
+    printf 'HULL-HOST-DATA-RO' | dd of="$W/ro.img" conv=notrunc 2>/dev/null
+    ro_before=$(md5sum < "$W/ro.img")
+    write_config 1 blk 256 ", \"drives\": [
+      {\"drive_id\": \"data\", \"path_on_host\": \"$W/rw.img\", \"is_root_device\": false, \"is_read_only\": false},
+      {\"drive_id\": \"ro\", \"path_on_host\": \"$W/ro.img\", \"is_root_device\": false, \"is_read_only\": true}]"
+    run_vmm
+    [ $rc = 0 ] || fail "hull-vmm exited $rc"
+    console_has "HULL_E2E_VDA_SECTOR0 HULL-HOST-DATA-RW"
+    console_has "HULL_E2E_VDB_SECTOR0 HULL-HOST-DATA-RO"
+    console_has "HULL_E2E_VDB_WRITE_REFUSED"
+    console_has "HULL_E2E_BIG_READBACK_OK"
+    wrote=$(grep -o 'HULL_E2E_VDA_WROTE [^ ]*' "$CONSOLE" | head -n 1 | cut -d' ' -f2 | tr -d '\r')
+    [ -n "$wrote" ] || fail "guest did not report its write"
+    on_disk=$(dd if="$W/rw.img" bs=512 skip=8 count=1 2>/dev/null | tr -d '\000\n')
+    [ "$on_disk" = "$wrote" ] || fail "host reads '$on_disk' at sector 8, guest wrote '$wrote'"
+    [ "$(md5sum < "$W/ro.img")" = "$ro_before" ] || fail "the read-only image changed"
+    pass "guest read host data on vda/vdb, wrote '$wrote' that the host reads back, 4 MiB round trip, ro refused" ;;
+
+  vsock)
+    write_config 1 vsock 256 ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"$W/v.sock\"}"
+    vsock-tool listen-unix "$W/v.sock_6000" recv > "$W/g2h" 2>&1 &
+    bg_pid=$!
+    hull-vmm --config-file "$W/vm.json" --no-console-input --console-output "$CONSOLE" 2>"$LOG" &
+    vmm_pid=$!
+    wait_for "$CONSOLE" HULL_E2E_VSOCK_LISTENING 300 || fail "guest vsock listener did not start"
+    vsock-tool connect-hybrid "$W/v.sock" 5000 send 4194304 > "$W/h2g" 2>&1 || { cat "$W/h2g"; fail "host -> guest transfer"; }
+    wait_exit 300
+    [ $rc = 0 ] || fail "hull-vmm exited $rc"
+    grep -q VSOCK-MATCH "$W/h2g" || fail "host -> guest: $(cat "$W/h2g")"
+    console_has "HULL_E2E_G2H rc=0 VSOCK-MATCH"
+    grep -q "VSOCK-RECEIVED fnv=.* bytes=4194304" "$W/g2h" || fail "guest -> host listener: $(cat "$W/g2h")"
+    pass "4 MiB each way, checksums match" ;;
+
+  panic)
+    write_config 1 "run rdinit=/nonexistent"
+    run_vmm
+    [ $rc = 3 ] || fail "exit status $rc after a guest panic (wanted 3)"
+    grep -q "kernel panic" "$LOG" || fail "panic not named in the log"
+    pass "guest panic -> exit 3" ;;
+
+  bad-input)
+    expect_fail() {  # WORDS CONFIG-FILE-TEXT
+      echo "$2" > "$W/bad.json"
+      hull-vmm --config-file "$W/bad.json" --no-console-input --console-output "$CONSOLE" >"$W/out" 2>&1
+      r=$?
+      [ $r -ne 0 ] || fail "accepted: $2"
+      grep -q "$1" "$W/out" || { cat "$W/out"; fail "message for [$2] does not say '$1'"; }
+    }
+    expect_fail "not an arm64 Image" "{\"boot-source\": {\"kernel_image_path\": \"$I\"}, \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 128}}"
+    expect_fail "2 MiB blocks" "{\"boot-source\": {\"kernel_image_path\": \"$K\", \"initrd_path\": \"$I\"}, \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 129}}"
+    dd if=/dev/zero of="$W/huge.cpio" bs=1M count=100 2>/dev/null
+    expect_fail "does not fit" "{\"boot-source\": {\"kernel_image_path\": \"$K\", \"initrd_path\": \"$W/huge.cpio\"}, \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 64}}"
+    pass "bad Image magic, odd memory size, oversized initrd: clear errors, non-zero exit" ;;
+
+  *) echo "cases.sh: unknown case $name" >&2; exit 2 ;;
+esac
