@@ -18,6 +18,18 @@ int main(int argc, char** argv) {
   verbs.push_back(hull::cli::AddCheckVerb(app));
   verbs.push_back(hull::cli::AddRunVerb(app, global));
   verbs.push_back(hull::cli::AddSpecVerb(app, global));
+  verbs.push_back(hull::cli::AddCreateVerb(app, global));
+  verbs.push_back(hull::cli::AddStartVerb(app, global));
+  verbs.push_back(hull::cli::AddStateVerb(app, global));
+  verbs.push_back(hull::cli::AddListVerb(app, global));
+  verbs.push_back(hull::cli::AddKillVerb(app, global));
+  verbs.push_back(hull::cli::AddDeleteVerb(app, global));
+  verbs.push_back(hull::cli::AddExecVerb(app, global));
+  verbs.push_back(hull::cli::AddPsVerb(app, global));
+  verbs.push_back(hull::cli::AddPauseVerb(app, global, /*pause=*/true));
+  verbs.push_back(hull::cli::AddPauseVerb(app, global, /*pause=*/false));
+  verbs.push_back(hull::cli::AddEventsVerb(app, global));
+  verbs.push_back(hull::cli::AddFeaturesVerb(app));
   const auto is_verb = [&verbs](const std::string& name) {
     for (const auto& verb : verbs) {
       if (verb.command->get_name() == name) return true;

@@ -55,8 +55,8 @@ Verb AddRunVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global) {
   return {cmd, [o, global] {
             if (o->detach || !o->console_socket.empty() || !o->pid_file.empty()) {
               ReportError(*global,
-                          "run: --detach, --console-socket and --pid-file need `hull create` + "
-                          "`hull start`, which are not implemented yet; run in the foreground "
+                          "run: --detach, --console-socket and --pid-file are for `hull create` + "
+                          "`hull start` (a detached container); `hull run` runs in the foreground "
                           "without them");
               return kExitUsage;
             }
