@@ -17,7 +17,7 @@ ARGS="console=ttyS0 panic=1 pci=off quiet rdinit=/init hull_e2e=bench hull_bench
 modprobe vhost_vsock 2>/dev/null
 rate() { grep -o 'received in [0-9.]* s ([0-9.]* MiB/s)' "$1" | head -n 1 | sed 's/.*(\([0-9.]*\) MiB\/s)/\1/'; }
 report() {  # VMM CONSOLE
-  for m in blk_seq_read_mibs blk_rand4k_read_iops; do
+  for m in blk_seq_read_mibs blk_rand4k_read_iops blk_seq_requests; do
     v=$(grep -o "BENCH $m=[0-9.]*" "$2" | cut -d= -f2)
     echo "RESULT $1 $m ${v:-nan}"
   done
