@@ -119,9 +119,10 @@ if [ "$1" = inner ]; then
       if running hull-vmm; then echo "FAIL: hull-vmm still running after cycle $i"; exit 1; fi
     done
     # containerd reaps a shim shortly after `ctr run --rm` returns.
-    i=0; while running containerd-shim && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done
+    w=0; while running containerd-shim && [ $w -lt 100 ]; do w=$((w+1)); sleep 0.1; done
     host_state > /tmp/state.after
-    echo "$i cycles; before/after: $(wc -l < /tmp/state.before)/$(wc -l < /tmp/state.after) processes, mounts, interfaces, sockets, state dirs"
+    echo "--- before the cycles:"; cat /tmp/state.before
+    echo "--- after $i cycles: $(wc -l < /tmp/state.after) lines (before: $(wc -l < /tmp/state.before))"
     echo "rootfs image cache: $(ls -A /run/hull/rootfs-cache 2>/dev/null | wc -l) image(s) kept"
     if ! diff /tmp/state.before /tmp/state.after; then echo "FAIL: the cycles left the differences above"; exit 1; fi ;;
   *) echo "cases.sh: unknown inner case $1" >&2; exit 2 ;;
