@@ -362,13 +362,15 @@ int RunExecKeeper(const ExecKeeperOptions& options, ReadyPipe& ready) {
   const KeeperLog log(dir / "keeper.log");
   KeeperStdio io = SetUpStdio(options.terminal, options.console_socket);
   AgentClient* agent = DialContainerAgent(dir).release();  // never destroyed, as above
-  agent->ExecProcess(options.container_id, options.exec_id, options.process_json);
+  const uint32_t guest_pid = agent->ExecProcess(options.container_id, options.exec_id, options.process_json);
+  log("exec " + options.exec_id + " started, guest pid " + std::to_string(guest_pid));
   auto* pumps = new StdioPumps(*agent, options.container_id, options.exec_id, log);
   StartPumps(*pumps, *agent, io, options.container_id, options.exec_id, log);
   ready.Ok();
   int exit_status = kUnknownExit;
   try {
     exit_status = agent->WaitProcess(options.container_id, options.exec_id).exit_status();
+    log("exec " + options.exec_id + " exited with status " + std::to_string(exit_status));
   } catch (const SandboxError& e) {
     log("exec " + options.exec_id + ": " + e.what());
   }

@@ -136,7 +136,12 @@ exec-pause)
   # Detached, with a pid file, as conmon runs `podman exec`.
   subreaper "$T/e.pid" "$T/e.exit" -- $HULL exec --detach --pid-file "$T/e.pid" c3 sh -c 'sleep 1; exit 3' \
     </dev/null >"$T/e.out" 2>&1 &
-  wait_file "$T/e.exit" 120
+  wait_file "$T/e.pid" 120
+  i=0
+  while [ ! -s "$T/e.exit" ]; do
+    i=$((i + 1)); [ $i -le 1200 ] || fail "detached exec: no exit status in 120 s; its output: $(cat "$T/e.out")"
+    sleep 0.1
+  done
   grep -qx "exit 3" "$T/e.exit" || fail "detached exec's keeper status: $(cat "$T/e.exit")"
   $HULL ps c3 >"$T/ps" || fail "ps"
   cat "$T/ps"
