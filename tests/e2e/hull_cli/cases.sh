@@ -202,6 +202,32 @@ bad-input)
   grep -q "console-socket" "$T/err" || fail "console socket: $(cat "$T/err")"
   $HULL delete --force c7 || fail "delete --force c7"
   check_clean ;;
+terminal)
+  # process.terminal with --console-socket, as `podman run -t` drives it.
+  b=$(bundle_running sh -c 'tty; stty size; read x; echo "got $x"; exit 4')
+  sed -i 's/"terminal": false/"terminal": true/' "$b/config.json"
+  grep -q '"terminal": true' "$b/config.json" || fail "could not set process.terminal"
+  console-recv "$T/console.sock" "$T/console.out" 30 100 "typed-line
+" &
+  i=0
+  while [ ! -S "$T/console.sock" ]; do i=$((i + 1)); [ $i -le 100 ] || fail "console-recv did not listen"; sleep 0.1; done
+  subreaper "$T/c9.pid" "$T/c9.exit" -- $HULL create $VMFLAGS --bundle "$b" --console-socket "$T/console.sock" \
+    --pid-file "$T/c9.pid" c9 >"$T/c9.err" 2>&1 </dev/null &
+  wait_file "$T/c9.pid" 200
+  $HULL start c9 || fail "start"
+  i=0
+  while [ ! -s "$T/c9.exit" ]; do
+    i=$((i + 1)); [ $i -le 1200 ] || fail "no exit status in 120 s; console: $(cat "$T/console.out")"
+    sleep 0.1
+  done
+  cat "$T/console.out"
+  grep -qx "exit 4" "$T/c9.exit" || fail "keeper status $(cat "$T/c9.exit"), expected 4"
+  grep -q "^pty-name /dev/pts/" "$T/console.out" || fail "no pty name came with the master"
+  grep -q "^/dev/pts/" "$T/console.out" || fail "the container's stdin is not a terminal"
+  grep -q "^30 100" "$T/console.out" || fail "the window size did not reach the guest's terminal"
+  grep -q "got typed-line" "$T/console.out" || fail "input typed on the master did not reach the container"
+  $HULL delete c9 || fail "delete"
+  check_clean ;;
 *) echo "cases.sh: unknown case $1" >&2; exit 2 ;;
 esac
 rm -rf "$T"

@@ -1,0 +1,68 @@
+#!/bin/sh
+# Podman with hull as its OCI runtime. Runs where KVM works (the L1, or
+# directly); Podman's configuration, storage (vfs) and state live under a
+# temporary directory so the host's are not touched.
+set -u
+R=${E2E_ROOT:-}
+HULL=$(command -v hull)
+T=$(mktemp -d "${TMPDIR:-/tmp}/podman-e2e.XXXXXX")
+fail() {
+  echo "FAIL: $*"
+  for f in /run/hull/*/keeper.log; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done
+  exit 1
+}
+live() {
+  for d in /proc/[0-9]*; do
+    [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] || continue
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$d/status" 2>/dev/null)
+    [ "$state" = Z ] || [ -z "$state" ] || echo "${d#/proc/}"
+  done
+}
+check_clean() {
+  for p in hull-vmm hull conmon; do [ -z "$(live $p)" ] || fail "$p left behind: $(live $p)"; done
+  if [ -d /run/hull ] && [ -n "$(ls -A /run/hull)" ]; then fail "hull state left behind: $(ls -AR /run/hull)"; fi
+}
+
+mkdir -p "$T/etc" "$T/storage" "$T/run" "$T/tmp"
+cat >"$T/etc/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+graphroot = "$T/storage"
+runroot = "$T/run"
+CONF
+cat >"$T/etc/containers.conf" <<CONF
+[containers]
+netns = "none"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$T/events.log"
+conmon_path = ["$(command -v conmon)"]
+tmp_dir = "$T/tmp"
+runtime = "hull"
+[engine.runtimes]
+hull = ["$HULL"]
+CONF
+mkdir -p /etc/containers
+[ -f /etc/containers/policy.json ] || echo '{"default":[{"type":"insecureAcceptAnything"}]}' >/etc/containers/policy.json
+[ -f /etc/containers/registries.conf ] || echo 'unqualified-search-registries = []' >/etc/containers/registries.conf
+export CONTAINERS_STORAGE_CONF="$T/etc/storage.conf" CONTAINERS_CONF="$T/etc/containers.conf"
+PODMAN="podman --runtime $HULL"
+
+img=$(podman pull -q oci-archive:/opt/busybox.tar 2>"$T/pull.err") || { cat "$T/pull.err"; fail "podman pull of the OCI archive"; }
+echo "image: $img"
+
+case "$1" in
+run-rm)
+  out=$($PODMAN run --rm --network none "$img" echo hello 2>"$T/err"); rc=$?
+  echo "$out"; cat "$T/err"
+  [ $rc -eq 0 ] || fail "podman run exited $rc"
+  [ "$out" = hello ] || fail "expected 'hello', got '$out'"
+  $PODMAN run --rm --network none "$img" sh -c 'exit 3' 2>"$T/err"; rc=$?
+  [ $rc -eq 3 ] || { cat "$T/err"; fail "podman run's exit status: $rc, expected 3"; }
+  [ -z "$(podman ps -aq)" ] || fail "podman still lists containers: $(podman ps -a)"
+  check_clean ;;
+*) echo "cases.sh: unknown case $1" >&2; exit 2 ;;
+esac
+rm -rf "$T"
+echo "PASS: $1"
