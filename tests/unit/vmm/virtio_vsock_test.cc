@@ -258,6 +258,36 @@ TEST_F(VirtioVsockTest, DataToTheGuestRespectsItsCredit) {
   EXPECT_EQ(got, 10u);
 }
 
+// One readv() fills several posted buffers (kRxBatch); buffers it did not
+// need go back to the ring and carry the next data, all in order.
+TEST_F(VirtioVsockTest, HostDataSpreadsOverSeveralRxBuffersInOrder) {
+  Start();
+  uint32_t host_port = 0;
+  io::UniqueFd fd = HostConnect(1024, &host_port);
+  std::string data(40000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + (i * 7) % 26);
+  ASSERT_EQ(send(fd.get(), data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
+  std::string got;
+  size_t packets = 0;
+  RunUntil([&] {
+    for (auto& p : GuestReceive()) {
+      EXPECT_EQ(p.h.op, vsock::kOpRw);
+      EXPECT_LE(p.data.size(), kRxBufSize - sizeof(Header));
+      got += p.data;
+      ++packets;
+    }
+    return got.size() >= data.size();
+  });
+  EXPECT_EQ(got, data);
+  EXPECT_GE(packets, 5u);  // 40000 bytes in buffers of 8 KiB minus the header
+  // The buffers left over are still there for more data.
+  ASSERT_EQ(send(fd.get(), "tail", 4, 0), 4);
+  auto pkts = WaitGuestReceive();
+  ASSERT_EQ(pkts.size(), 1u);
+  EXPECT_EQ(pkts[0].data, "tail");
+  EXPECT_EQ(dev->connection_count(), 1u);
+}
+
 TEST_F(VirtioVsockTest, ShrunkGuestBufferStopsDataInsteadOfWrapping) {
   Start();
   uint32_t host_port = 0;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -299,37 +300,59 @@ out_of_buffers:
 
 bool VirtioVsock::FillDataPacket(Connection& c) {
   Queue& rx = queues()[kRxQueue];
-  auto chain = rx.Pop();
-  if (!chain) return false;
-  if (chain->writable_bytes() <= kHeaderSize) throw VirtioError("vsock rx buffer has no room for data");
-  const uint64_t room = std::min<uint64_t>({chain->writable_bytes() - kHeaderSize, kMaxPacketData, c.PeerCredit()});
+  // One readv() fills up to kRxBatch posted buffers: Linux posts 4 KiB rx
+  // buffers, and a system call per buffer was the cost of this path.
+  struct Slot {
+    DescriptorChain chain;
+    uint64_t room;  // data bytes this buffer may carry
+  };
+  std::vector<Slot> slots;
   std::vector<iovec> iov;
-  uint64_t skip = kHeaderSize, left = room;
-  for (auto part : chain->writable()) {
-    if (left == 0) break;
-    if (skip >= part.size()) {
-      skip -= part.size();
-      continue;
+  uint64_t credit = c.PeerCredit();
+  while (slots.size() < kRxBatch && credit > 0) {
+    auto chain = rx.Pop();
+    if (!chain) break;
+    if (chain->writable_bytes() <= kHeaderSize) throw VirtioError("vsock rx buffer has no room for data");
+    const uint64_t room = std::min<uint64_t>({chain->writable_bytes() - kHeaderSize, kMaxPacketData, credit});
+    uint64_t skip = kHeaderSize, left = room;
+    for (auto part : chain->writable()) {
+      if (left == 0) break;
+      if (skip >= part.size()) {
+        skip -= part.size();
+        continue;
+      }
+      const size_t n = std::min<uint64_t>(part.size() - skip, left);
+      iov.push_back({part.data() + skip, n});
+      left -= n;
+      skip = 0;
     }
-    const size_t n = std::min<uint64_t>(part.size() - skip, left);
-    iov.push_back({part.data() + skip, n});
-    left -= n;
-    skip = 0;
+    credit -= room;
+    slots.push_back({std::move(*chain), room});
   }
+  if (slots.empty()) return false;
   ssize_t n;
   do {
-    n = readv(c.fd.get(), iov.data(), static_cast<int>(iov.size()));
+    n = readv(c.fd.get(), iov.data(), static_cast<int>(std::min<size_t>(iov.size(), IOV_MAX)));
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
-    vsock::Header h = MakeHeader(c.local_port, c.peer_port, vsock::kOpRw, c.fwd_cnt);
-    h.len = static_cast<uint32_t>(n);
-    chain->CopyToWritable(0, {reinterpret_cast<const uint8_t*>(&h), kHeaderSize});
-    rx.AddUsed(chain->head(), static_cast<uint32_t>(kHeaderSize + n));
-    c.tx_cnt += static_cast<uint32_t>(n);
+    // Buffers in the order popped: the first ones are full, the last one may
+    // be partly filled, the rest go back to the ring untouched.
+    uint64_t left = static_cast<uint64_t>(n);
+    size_t used = 0;
+    for (; used < slots.size() && left > 0; ++used) {
+      const auto len = static_cast<uint32_t>(std::min(left, slots[used].room));
+      vsock::Header h = MakeHeader(c.local_port, c.peer_port, vsock::kOpRw, c.fwd_cnt);
+      h.len = len;
+      slots[used].chain.CopyToWritable(0, {reinterpret_cast<const uint8_t*>(&h), kHeaderSize});
+      rx.AddUsed(slots[used].chain.head(), static_cast<uint32_t>(kHeaderSize + len));
+      c.tx_cnt += len;
+      left -= len;
+    }
+    rx.UndoPop(static_cast<uint16_t>(slots.size() - used));
     c.fwd_cnt_told = c.fwd_cnt;
     return true;
   }
-  rx.UndoPop();
+  rx.UndoPop(static_cast<uint16_t>(slots.size()));
   c.readable = false;
   if (n == 0) {
     c.host_eof = true;  // the host will send no more

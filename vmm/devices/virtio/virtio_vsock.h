@@ -36,6 +36,7 @@ class VirtioVsock : public VirtioDevice {
   static constexpr uint16_t kQueueSize = 256;
   static constexpr uint32_t kBufAlloc = 256 * 1024;       // our receive window per connection
   static constexpr uint32_t kMaxPacketData = 64 * 1024;   // per rx packet
+  static constexpr size_t kRxBatch = 16;                   // rx buffers filled per readv()
   static constexpr uint32_t kFirstHostPort = 1u << 30;    // ports for host-initiated streams
 
   // Listens on options.uds_path; throws DeviceError (bad CID, path in use).
