@@ -79,7 +79,23 @@ if [ "$1" = inner ]; then
     cat /tmp/tty.out; echo
     [ $rc -eq 7 ] || { echo "FAIL: ctr run -t exited $rc, expected the shell's 7"; exit 1; }
     grep -q "^/dev/pts/[0-9]" /tmp/tty.out || { echo "FAIL: tty did not print /dev/pts/N"; exit 1; }
-    echo "tty and resize OK" ;;
+    echo "ctr run -t: tty and resize OK"
+    # The same through an exec's terminal (ResizePty with an exec id).
+    $CTR run -d $RT $IMG cttx sleep 1000 || { echo "FAIL: ctr run -d"; exit 1; }
+    pty-drive -r 25 -c 90 -t 300 \
+      'send=tty; until [ "$(stty size)" = "25 90" ]; do sleep 0.2; done; echo SIZE-""C-OK\r' 'expect=SIZE-C-OK' \
+      'resize=50x140' \
+      'send=until [ "$(stty size)" = "50 140" ]; do sleep 0.2; done; echo SIZE-""D-OK\r' 'expect=SIZE-D-OK' \
+      'send=exit 5\r' \
+      -- $CTR task exec -t --exec-id tx1 cttx sh > /tmp/exec-tty.out
+    rc=$?
+    cat /tmp/exec-tty.out; echo
+    $CTR task kill -s SIGKILL cttx
+    i=0; while ! $CTR task ls | grep cttx | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: never STOPPED"; exit 1; }; sleep 0.1; done
+    $CTR task rm cttx && $CTR container rm cttx
+    [ $rc -eq 5 ] || { echo "FAIL: ctr task exec -t exited $rc, expected the shell's 5"; exit 1; }
+    grep -q "^/dev/pts/[0-9]" /tmp/exec-tty.out || { echo "FAIL: tty in the exec did not print /dev/pts/N"; exit 1; }
+    echo "ctr task exec -t: tty and resize OK" ;;
   image-cache)
     set -e
     cache=/run/hull/rootfs-cache
