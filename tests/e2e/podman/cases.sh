@@ -62,6 +62,30 @@ run-rm)
   [ $rc -eq 3 ] || { cat "$T/err"; fail "podman run's exit status: $rc, expected 3"; }
   [ -z "$(podman ps -aq)" ] || fail "podman still lists containers: $(podman ps -a)"
   check_clean ;;
+detached-exec)
+  # podman run -d / exec / stop / rm: conmon's `hull exec --detach --pid-file`, `hull kill`, `hull state`.
+  cid=$($PODMAN run -d --network none "$img" sh -c 'trap "exit 0" TERM; while true; do sleep 0.2; done' 2>"$T/err") \
+    || { cat "$T/err"; fail "podman run -d"; }
+  echo "container $cid"
+  [ "$(podman inspect --format '{{.State.Status}}' "$cid")" = running ] || fail "not running: $(podman ps -a)"
+  out=$($PODMAN exec "$cid" echo inside 2>"$T/err"); rc=$?
+  [ $rc -eq 0 ] && [ "$out" = inside ] || { cat "$T/err"; fail "podman exec: rc $rc, output '$out'"; }
+  $PODMAN exec "$cid" sh -c 'exit 6' 2>"$T/err"; rc=$?
+  [ $rc -eq 6 ] || { cat "$T/err"; fail "podman exec's exit status: $rc, expected 6"; }
+  $PODMAN stop -t 30 "$cid" >/dev/null 2>"$T/err" || { cat "$T/err"; fail "podman stop"; }
+  code=$(podman inspect --format '{{.State.ExitCode}}' "$cid")
+  [ "$code" = 0 ] || fail "exit code after stop (SIGTERM, trapped): $code, expected 0"
+  $PODMAN rm "$cid" >/dev/null 2>"$T/err" || { cat "$T/err"; fail "podman rm"; }
+  [ -z "$(podman ps -aq)" ] || fail "podman still lists containers: $(podman ps -a)"
+  check_clean ;;
+tty)
+  # podman run -t: conmon passes --console-socket; the guest's tty output comes back through it.
+  out=$($PODMAN run --rm -t --network none "$img" sh -c 'tty; echo tty-hello' 2>"$T/err"); rc=$?
+  echo "$out"; cat "$T/err"
+  [ $rc -eq 0 ] || fail "podman run -t exited $rc"
+  echo "$out" | grep -q "^/dev/pts/" || fail "the container's stdin is not a terminal"
+  echo "$out" | grep -q "tty-hello" || fail "output missing"
+  check_clean ;;
 *) echo "cases.sh: unknown case $1" >&2; exit 2 ;;
 esac
 rm -rf "$T"
