@@ -3,6 +3,7 @@
 // without --detach `hull exec` waits for it and exits with that status.
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <fstream>
 #include <iomanip>
 #include <memory>

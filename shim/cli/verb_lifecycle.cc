@@ -11,6 +11,7 @@
 namespace hull::cli {
 namespace {
 using shim::SandboxError;
+constexpr int kNotFound = 5;
 constexpr int kFailedPrecondition = 9;
 }  // namespace
 
@@ -111,7 +112,7 @@ Verb AddDeleteVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global) {
               try {
                 c = LoadLocked(store, o->id);
               } catch (const SandboxError& e) {
-                if (e.code() != 5 /*NotFound*/ || !o->force) throw;
+                if (e.code() != kNotFound || !o->force) throw;
                 // --force: a directory without a complete state (a create that
                 // crashed half-way) still goes.
                 if (shim::IsValidContainerId(o->id)) store.Remove(o->id);
