@@ -76,7 +76,7 @@ class Node {
 json parse_json(std::string_view text, const char* what) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too large
     throw SpecError(std::string(what) + ": not valid JSON (" + e.what() + ")");
   }
 }

@@ -166,5 +166,14 @@ TEST(AgentOciParse, ProcessAndResourcesAlone) {
   EXPECT_THROW(parse_resources(R"({"pids": {"limit": "ten"}})"), SpecError);
 }
 
+// Found by tests/fuzz/oci_config: a number too large for a double made
+// nlohmann throw out_of_range (not parse_error), which escaped as a
+// non-SpecError exception.
+TEST(AgentOciParse, NumberOverflowIsASpecError) {
+  EXPECT_THROW(parse_spec("2222222222222222222222222222222e2222222"), SpecError);
+  EXPECT_THROW(parse_process(R"({"args": ["/bin/sh"], "cwd": "/", "user": {"uid": 1e999}})"), SpecError);
+  EXPECT_THROW(parse_resources(R"({"memory": {"limit": 9e99999}})"), SpecError);
+}
+
 }  // namespace
 }  // namespace hull::oci
