@@ -4,10 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "sandbox/container_store.h"
 #include "sandbox/sandbox_error.h"
@@ -136,7 +134,7 @@ TEST_F(ContainerStoreTest, LockExcludesAndSurvivesTheHolderDying) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     ContainerLock lock = store.Lock("c1");
-    ::write(ready[1], "x", 1);
+    if (::write(ready[1], "x", 1) != 1) ::_exit(1);
     ::usleep(300 * 1000);
     std::ofstream(store.Dir("c1") / "done") << "x";  // last act while holding the lock
     ::_exit(0);  // dies holding the lock: the kernel releases it
@@ -161,7 +159,7 @@ TEST_F(ContainerStoreTest, LockWaiterSeesADeleteAsDoesNotExist) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     ContainerLock lock = store.Lock("c1");
-    ::write(ready[1], "x", 1);
+    if (::write(ready[1], "x", 1) != 1) ::_exit(1);
     ::usleep(300 * 1000);
     store.Remove("c1");
     ::_exit(0);
@@ -195,7 +193,8 @@ TEST(ContainerStatus, KeeperGoneMeansStopped) {
 TEST(ContainerStatus, ZombieIsNotAlive) {
   const pid_t child = ::fork();
   if (child == 0) ::_exit(0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // now a zombie
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);  // a zombie now
   EXPECT_FALSE(IdentifyProcess(child).has_value());
   ::waitpid(child, nullptr, 0);
 }
