@@ -15,7 +15,9 @@ uint64_t Stat(const StatMap& stat, const std::string& key) {
   return it == stat.end() ? 0 : it->second;
 }
 
-uint64_t LimitOrMax(uint64_t limit) { return limit == 0 ? std::numeric_limits<uint64_t>::max() : limit; }
+uint64_t LimitOrMax(uint64_t limit) {
+  return limit == 0 ? std::numeric_limits<uint64_t>::max() : limit;
+}
 
 void FillMemoryStat(const StatMap& s, cgroupsv2::MemoryStat& m) {
   m.set_anon(Stat(s, "anon"));

@@ -1,8 +1,5 @@
-#include "sandbox/rootfs_image.h"
-
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -10,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "sandbox/rootfs_image.h"
 #include "sandbox/sandbox_error.h"
 #include "sandbox_fake_server.h"
 
@@ -105,8 +103,8 @@ TEST(LayerChainKeyTest, ARecreatedSnapshotDirectoryIsANewKey) {
 TEST(LayerChainKeyTest, NoKeyWhenTheTreeIsMoreThanItsLayers) {
   LayerDirs d;
   std::ofstream(d.upper / "written-by-someone") << "x";
-  EXPECT_FALSE(LayerChainCacheKey({d.a}, d.upper));      // upper has content
-  EXPECT_FALSE(LayerChainCacheKey({}, {}));              // no layers
+  EXPECT_FALSE(LayerChainCacheKey({d.a}, d.upper));         // upper has content
+  EXPECT_FALSE(LayerChainCacheKey({}, {}));                 // no layers
   EXPECT_FALSE(LayerChainCacheKey({d.root / "nope"}, {}));  // missing layer
   EXPECT_FALSE(LayerChainCacheKey({"relative/dir"}, {}));
   std::ofstream(d.root / "file") << "x";

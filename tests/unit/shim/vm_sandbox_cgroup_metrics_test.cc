@@ -66,7 +66,8 @@ TEST(CgroupMetricsTest, CpuPidsAndMemoryCountersCarryOver) {
 TEST(CgroupMetricsTest, SplitWorkingsetCountersAreSummed) {
   EXPECT_EQ(ToCgroupsV2Metrics(SampleStats()).memory().workingset_refault(), 30u);
   auto s = SampleStats();
-  (*s.mutable_memory()->mutable_stat())["workingset_refault"] = 7;  // an older kernel's single counter wins
+  (*s.mutable_memory()->mutable_stat())["workingset_refault"] =
+      7;  // an older kernel's single counter wins
   EXPECT_EQ(ToCgroupsV2Metrics(s).memory().workingset_refault(), 7u);
 }
 
