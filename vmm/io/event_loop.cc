@@ -1,5 +1,7 @@
 #include "io/event_loop.h"
 
+#include <future>
+
 #include <array>
 #include <cerrno>
 #include <string>
@@ -93,13 +95,22 @@ int EventLoop::RunOnce(int timeout_ms) {
   return ran;
 }
 
-void EventLoop::Start() {
+void EventLoop::Start(std::function<void()> thread_setup) {
   if (thread_.joinable()) return;
   {
     std::lock_guard lock(mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] {
+  std::promise<void> ready;
+  auto started = ready.get_future();
+  thread_ = std::thread([this, &ready, setup = std::move(thread_setup)] {
+    try {
+      if (setup) setup();
+      ready.set_value();
+    } catch (...) {
+      ready.set_exception(std::current_exception());
+      return;
+    }
     for (;;) {
       {
         std::lock_guard lock(mu_);
@@ -108,6 +119,12 @@ void EventLoop::Start() {
       RunOnce(-1);
     }
   });
+  try {
+    started.get();
+  } catch (...) {
+    thread_.join();
+    throw;
+  }
 }
 
 void EventLoop::Stop() {

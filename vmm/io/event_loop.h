@@ -42,7 +42,9 @@ class EventLoop {
   // returns how many callbacks ran. Used by Start() and directly by tests.
   int RunOnce(int timeout_ms);
 
-  void Start();  // spawns the I/O thread
+  // Spawns the I/O thread. `thread_setup` (e.g. a seccomp filter) runs on
+  // it before the loop; if it throws, the thread ends and Start rethrows.
+  void Start(std::function<void()> thread_setup = {});
   void Stop();   // wakes it and joins; idempotent
 
  private:

@@ -69,7 +69,8 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
     arch_->SetupVcpu(*vcpus.back(), machine.vcpu_count);
   }
   spdlog::debug("machine: {} vCPU(s) set up at {} us", machine.vcpu_count, us());
-  vcpus_ = std::make_unique<VcpuRunner>(std::move(vcpus), pio_, mmio_, metrics_, hooks_.stop);
+  vcpus_ = std::make_unique<VcpuRunner>(std::move(vcpus), pio_, mmio_, metrics_, hooks_.stop,
+                                        hooks_.vcpu_thread_setup);
 }
 
 Machine::~Machine() {
@@ -77,7 +78,7 @@ Machine::~Machine() {
 }
 
 void Machine::Start() {
-  virtio_->Start();
+  virtio_->Start(hooks_.io_thread_setup);
   vcpus_->Start();
 }
 void Machine::Pause() {

@@ -37,6 +37,9 @@ struct MachineHooks {
   std::function<void(std::span<const uint8_t>)> console_out;
   std::function<void()> boot_marker;        // guest init wrote the marker (on a vCPU thread)
   std::function<void(const VmStop&)> stop;  // the VM must end (on a vCPU thread)
+  // Run on each vCPU thread / the I/O thread before its loop (seccomp).
+  std::function<void()> vcpu_thread_setup;
+  std::function<void()> io_thread_setup;
 };
 
 class Machine {

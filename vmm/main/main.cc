@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
                  "Write the guest console to this file or fifo instead of stdout");
   cli.add_flag("--no-console-input", no_console_input, "Do not forward stdin to the guest console");
   cli.add_option("--kvm-device", options.kvm_device, "KVM device node")->capture_default_str();
+  cli.add_flag("--seccomp", options.seccomp,
+               "Confine each thread (vCPU, I/O, API) to the system calls it needs; any other "
+               "kills hull-vmm with SIGSYS");
   CLI11_PARSE(cli, argc, argv);
   if (options.api_socket.empty() && config_file.empty()) {
     std::cerr << "hull-vmm: give --api-sock PATH, --config-file FILE, or both (see --help)\n";

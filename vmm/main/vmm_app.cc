@@ -11,6 +11,7 @@
 #include "api/api_error.h"
 #include "arch/arch.h"
 #include "kvm/kvm_error.h"
+#include "seccomp/thread_filter.h"
 
 namespace hull::vmm {
 namespace {
@@ -116,9 +117,19 @@ void VmmApp::InstanceStart() {
   hooks.console_out = [this](std::span<const uint8_t> bytes) { console_.Write(bytes); };
   hooks.boot_marker = [this] { OnBootMarker(); };
   hooks.stop = [this](const VmStop& stop) { asio::post(io_, [this, stop] { OnStop(stop); }); };
+  if (options_.seccomp) {
+    hooks.vcpu_thread_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kVcpu); };
+    hooks.io_thread_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kIo); };
+  }
   machine_ = std::make_unique<Machine>(*kvm_, config_, std::move(hooks));
   machine_->Start();
   state_ = api::VmState::kRunning;
+  if (options_.seccomp) {
+    // This thread's set-up (KVM, memory, devices, threads) is done: from now
+    // on it only serves the API and the console and ends the process.
+    seccomp::InstallThreadFilter(seccomp::ThreadKind::kApi);
+    spdlog::info("seccomp filters installed (vCPU, I/O and API threads)");
+  }
   spdlog::info("microVM started: {} vCPU(s), {} MiB, set up in {} us",
                config_.machine_config.vcpu_count, config_.machine_config.mem_size_mib,
                MicrosSince(instance_start_));

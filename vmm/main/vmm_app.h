@@ -29,6 +29,9 @@ struct AppOptions {
   std::string console_output;  // empty: stdout
   bool console_input = true;   // forward stdin to the guest's serial port
   std::string kvm_device = "/dev/kvm";
+  // Per-thread seccomp filters (vmm/seccomp), each installed once its
+  // thread's set-up is done.
+  bool seccomp = false;
   std::chrono::steady_clock::time_point process_start;
 };
 

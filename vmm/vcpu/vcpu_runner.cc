@@ -37,12 +37,14 @@ std::string Hex(uint64_t v) {
 
 VcpuRunner::VcpuRunner(std::vector<std::unique_ptr<kvm::Vcpu>> vcpus, const Bus& pio,
                        const Bus& mmio, ExitMetrics& metrics,
-                       std::function<void(const VmStop&)> on_stop)
+                       std::function<void(const VmStop&)> on_stop,
+                       std::function<void()> thread_setup)
     : vcpus_(std::move(vcpus)),
       pio_(pio),
       mmio_(mmio),
       metrics_(metrics),
-      on_stop_(std::move(on_stop)) {}
+      on_stop_(std::move(on_stop)),
+      thread_setup_(std::move(thread_setup)) {}
 
 VcpuRunner::~VcpuRunner() {
   Stop();
@@ -106,6 +108,11 @@ void VcpuRunner::Stop() {
 void VcpuRunner::ThreadMain(size_t index) {
   kvm::Vcpu& vcpu = *vcpus_[index];
   std::optional<VmStop> stop;
+  try {
+    if (thread_setup_) thread_setup_();
+  } catch (const std::exception& e) {
+    stop = VmStop{StopReason::kVmmError, e.what()};
+  }
   while (!stop) {
     {
       std::unique_lock lock(mu_);

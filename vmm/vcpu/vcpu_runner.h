@@ -25,8 +25,11 @@ class VcpuRunner {
  public:
   // `on_stop` is called (on a vCPU thread, at most once per vCPU) when the
   // guest stops the VM or a vCPU fails.
+  // `thread_setup` (e.g. the vCPU seccomp filter) runs on each vCPU thread
+  // before its first KVM_RUN; if it throws, the VM stops with that error.
   VcpuRunner(std::vector<std::unique_ptr<kvm::Vcpu>> vcpus, const Bus& pio, const Bus& mmio,
-             ExitMetrics& metrics, std::function<void(const VmStop&)> on_stop);
+             ExitMetrics& metrics, std::function<void(const VmStop&)> on_stop,
+             std::function<void()> thread_setup = {});
   ~VcpuRunner();  // Stop()
   VcpuRunner(const VcpuRunner&) = delete;
   VcpuRunner& operator=(const VcpuRunner&) = delete;
@@ -52,6 +55,7 @@ class VcpuRunner {
   const Bus& mmio_;
   ExitMetrics& metrics_;
   std::function<void(const VmStop&)> on_stop_;
+  std::function<void()> thread_setup_;
   std::vector<std::thread> threads_;
   std::vector<pthread_t> handles_;
 

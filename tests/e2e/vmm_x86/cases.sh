@@ -16,6 +16,15 @@ LOG=$W/vmm.log
 SOCK=$W/api.sock
 vmm_pid=""
 
+# HULL_VMM_FLAGS (e.g. --seccomp): extra flags for every hull-vmm this
+# script starts, through a wrapper first on PATH (same pid: it execs).
+if [ -n "${HULL_VMM_FLAGS:-}" ]; then
+  mkdir -p "$W/bin"
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v hull-vmm)" "$HULL_VMM_FLAGS" > "$W/bin/hull-vmm"
+  chmod +x "$W/bin/hull-vmm"
+  PATH=$W/bin:$PATH
+fi
+
 cleanup() { [ -n "$vmm_pid" ] && kill -9 "$vmm_pid" 2>/dev/null; }
 trap cleanup EXIT
 fail() {
@@ -24,7 +33,7 @@ fail() {
   echo "--- guest console (last 25 lines):"; tail -n 25 "$CONSOLE" 2>/dev/null
   exit 1
 }
-pass() { echo "PASS [$name]: $*"; exit 0; }
+pass() { echo "PASS [$name]: $*${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS: $(grep -o 'seccomp filters installed' "$LOG" | head -n 1))}"; exit 0; }
 skip() { echo "SKIP [$name]: $*"; exit 77; }
 
 # wait_for FILE PATTERN SECONDS

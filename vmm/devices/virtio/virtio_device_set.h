@@ -58,7 +58,8 @@ class VirtioDeviceSet {
   }
 
   // Starts the I/O thread (after attaching, before the vCPUs run).
-  void Start() { loop_->Start(); }
+  // `io_thread_setup` runs on the I/O thread before its loop (seccomp).
+  void Start(std::function<void()> io_thread_setup = {}) { loop_->Start(std::move(io_thread_setup)); }
 
   // PATCH /drives/{id} on a running VM: the drive now reads `path`.
   // Throws DeviceError (unknown id, image that does not open).

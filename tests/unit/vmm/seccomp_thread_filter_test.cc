@@ -1,0 +1,97 @@
+// The per-thread seccomp filters: every list builds, names real system calls,
+// and a forked child that loads the real vCPU / I/O / API filter survives
+// what that thread does but is killed with SIGSYS by anything else.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/kvm.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+
+#include "seccomp/thread_filter.h"
+
+namespace hull::vmm::seccomp {
+namespace {
+
+constexpr ThreadKind kKinds[] = {ThreadKind::kVcpu, ThreadKind::kIo, ThreadKind::kApi};
+
+// Runs `body` in a forked child after loading `kind`'s filter; returns the
+// child's wait status. The child exits 0 when `body` returns.
+int RunFiltered(ThreadKind kind, const std::function<void()>& body) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    try {
+      InstallThreadFilter(kind);
+    } catch (...) {
+      _exit(3);
+    }
+    body();
+    _exit(0);
+  }
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  return status;
+}
+
+bool KilledBySigsys(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS; }
+bool ExitedZero(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+TEST(SeccompThreadFilter, EveryThreadKindsFilterBuilds) {
+  for (ThreadKind kind : kKinds) {
+    SCOPED_TRACE(ThreadKindName(kind));
+    EXPECT_NO_THROW(CheckFilterBuilds(kind));
+    EXPECT_FALSE(AllowlistFor(kind).ioctls.empty());
+  }
+}
+
+TEST(SeccompThreadFilter, EveryNameIsASystemCallOnX86OrArm64) {
+  for (ThreadKind kind : kKinds) {
+    for (const auto& name : AllowlistFor(kind).syscalls) {
+      const bool x86 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name.c_str()) >= 0;
+      const bool arm = seccomp_syscall_resolve_name_arch(SCMP_ARCH_AARCH64, name.c_str()) >= 0;
+      EXPECT_TRUE(x86 || arm) << ThreadKindName(kind) << ": " << name << " is no system call";
+    }
+  }
+}
+
+TEST(SeccompThreadFilter, VcpuThreadMayRunKvmButNotOpenFilesOrSockets) {
+  // KVM_RUN on a bad fd is allowed through (EBADF), as is exiting.
+  EXPECT_TRUE(ExitedZero(RunFiltered(ThreadKind::kVcpu, [] {
+    if (ioctl(-1, KVM_RUN, 0) != -1 || errno != EBADF) _exit(4);
+    (void)getpid();
+  })));
+  EXPECT_TRUE(KilledBySigsys(RunFiltered(ThreadKind::kVcpu, [] { (void)socket(AF_UNIX, SOCK_STREAM, 0); })));
+  EXPECT_TRUE(KilledBySigsys(RunFiltered(ThreadKind::kVcpu, [] { (void)open("/etc/hostname", O_RDONLY); })));
+  // An ioctl the vCPU never makes (set-up only) is forbidden too.
+  EXPECT_TRUE(KilledBySigsys(RunFiltered(ThreadKind::kVcpu, [] { (void)ioctl(-1, KVM_SET_REGS, nullptr); })));
+}
+
+TEST(SeccompThreadFilter, IoThreadMayUseSocketsButNotExec) {
+  EXPECT_TRUE(ExitedZero(RunFiltered(ThreadKind::kIo, [] {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) _exit(4);
+    close(fd);
+  })));
+  EXPECT_TRUE(KilledBySigsys(RunFiltered(ThreadKind::kIo, [] {
+    char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    execv("/bin/true", argv);
+  })));
+  EXPECT_TRUE(KilledBySigsys(RunFiltered(ThreadKind::kIo, [] { (void)ioctl(-1, KVM_RUN, 0); })));
+}
+
+TEST(SeccompThreadFilter, ApiThreadMayOpenFilesButNotForkOrCreateVms) {
+  EXPECT_TRUE(ExitedZero(RunFiltered(ThreadKind::kApi, [] {
+    const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) _exit(4);
+    close(fd);
+  })));
+  EXPECT_TRUE(KilledBySigsys(RunFiltered(ThreadKind::kApi, [] { (void)fork(); })));
+  EXPECT_TRUE(KilledBySigsys(RunFiltered(ThreadKind::kApi, [] { (void)ioctl(-1, KVM_CREATE_VM, 0); })));
+}
+
+}  // namespace
+}  // namespace hull::vmm::seccomp
