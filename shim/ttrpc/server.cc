@@ -186,9 +186,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     call->context.method = request.method();
     call->context.cancel_state = std::make_shared<CallContext::CancelState>();
     for (const auto& kv : request.metadata()) call->context.metadata.emplace(kv.key(), kv.value());
-    if (request.timeout_nano() != 0) {
+    const auto now = CallContext::Clock::now();
+    // As Go ttrpc: only a positive timeout sets a deadline, and one beyond the
+    // clock's range is none (now + timeout would overflow).
+    if (request.timeout_nano() > 0 &&
+        std::chrono::nanoseconds(request.timeout_nano()) < CallContext::Clock::time_point::max() - now) {
       auto timeout = std::chrono::nanoseconds(request.timeout_nano());
-      call->context.deadline = CallContext::Clock::now() + timeout;
+      call->context.deadline = now + timeout;
       call->deadline_timer.emplace(io, call->context.deadline);
       std::weak_ptr<Call> weak = call;
       call->deadline_timer->async_wait([weak, timeout](const boost::system::error_code& ec) {

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -324,6 +325,26 @@ TEST_F(TtrpcServerTest, EvenStreamIdAndGarbageEnvelopeAreInvalidArgument) {
   peer.Write(EncodeFrame(9, FrameType::kData, 0, "stray"));
   peer.Write(RequestFrame(11, "test.Echo", "Echo", "ok"));
   EXPECT_EQ(peer.ReadResponse(11).payload(), "ok");
+}
+
+// Found with the ttrpc_server fuzz harness (UBSan): now + timeout_nano
+// overflowed for a timeout near INT64_MAX, giving a deadline in the past.
+// Such a timeout, and a negative one, mean no deadline (as in Go ttrpc).
+TEST_F(TtrpcServerTest, HugeOrNegativeTimeoutMeansNoDeadline) {
+  Start();
+  RawPeer peer(socket_);
+  uint32_t stream = 1;
+  for (int64_t timeout : {std::numeric_limits<int64_t>::max(), int64_t{-5}}) {
+    wire::Request req;
+    req.set_service("test.Echo");
+    req.set_method("Metadata");
+    req.set_timeout_nano(timeout);
+    peer.Write(EncodeFrame(stream, FrameType::kRequest, 0, req.SerializeAsString()));
+    auto r = peer.ReadResponse(stream);
+    EXPECT_EQ(r.status().code(), 0) << timeout << ": " << r.status().message();
+    EXPECT_EQ(r.payload(), "") << timeout << ": the handler saw a deadline";
+    stream += 2;
+  }
 }
 
 TEST_F(TtrpcServerTest, TruncatedFrameClosesOnlyThatConnection) {
