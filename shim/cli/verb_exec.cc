@@ -1,9 +1,12 @@
 // `hull exec`: run one more process in a running container. A keeper process
 // (see sandbox/container_keeper.h) holds its stdio and exits with its status;
-// without --detach `hull exec` waits for it and exits with that status.
+// without --detach `hull exec` waits for it, forwarding signals to the process,
+// and exits with its status.
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <iomanip>
 #include <memory>
@@ -52,12 +55,34 @@ nlohmann::json ContainerProcess(const std::string& bundle) {
   return config["process"];
 }
 
-int WaitForKeeper(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return kExitFailure;
+// Waits for a foreground exec's keeper; meanwhile the signals a terminal or a
+// supervisor sends us go to the process in the guest, as runc exec forwards them.
+sigset_t ForwardedSignals() {
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&forwarded, sig);
+  return forwarded;
+}
+
+// The signals must be blocked (ForwardedSignals) before the keeper is forked,
+// so none arriving once the process runs is lost.
+int WaitForwardingSignals(pid_t keeper, const shim::ContainerStore& store, const std::string& id,
+                          const std::string& exec_id) {
+  const sigset_t forwarded = ForwardedSignals();
+  while (true) {
+    int status = 0;
+    const pid_t r = ::waitpid(keeper, &status, WNOHANG);
+    if (r == keeper) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0 && errno != EINTR) return kExitFailure;
+    const timespec poll_interval{0, 100 * 1000 * 1000};
+    const int sig = ::sigtimedwait(&forwarded, nullptr, &poll_interval);
+    if (sig <= 0) continue;
+    try {
+      AgentOf(store, id)->SignalProcess(id, exec_id, sig, /*all=*/false);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "hull: exec %s: forwarding signal %d: %s\n", id.c_str(), sig, e.what());
+    }
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace
@@ -105,9 +130,13 @@ Verb AddExecVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global) {
               keeper.terminal = process.value("terminal", false);
               keeper.process_json = process.dump();
               keeper.console_socket = o->console_socket;
+              if (!o->detach) {
+                const sigset_t forwarded = ForwardedSignals();
+                ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+              }
               const pid_t pid = shim::SpawnExecKeeper(keeper);
               if (!o->pid_file.empty()) WritePidFile(o->pid_file, pid);
-              return o->detach ? 0 : WaitForKeeper(pid);
+              return o->detach ? 0 : WaitForwardingSignals(pid, store, o->id, keeper.exec_id);
             });
           }};
 }

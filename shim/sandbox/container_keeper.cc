@@ -213,10 +213,11 @@ void PrepareKeeperSignals() {
   ::signal(SIGHUP, SIG_IGN);   // the console's master closing must not end the keeper
   ::signal(SIGPIPE, SIG_IGN);  // a reader of our stdout going away is not fatal
   ::signal(SIGINT, SIG_IGN);   // a terminal's ^C belongs to the container
+  // Only SIGWINCH is blocked (for sigwait); whatever the forking verb blocked is not.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGWINCH);
-  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &set, nullptr);
 }
 
 // Forks; the child becomes a session leader (no terminal of the caller's),

@@ -129,10 +129,21 @@ exec-pause)
   [ $rc -eq 0 ] || fail "exec exited $rc"
   echo "$out" | grep -qx exec-out || fail "exec's stdout missing"
   echo "$out" | grep -qx exec-err || fail "exec's stderr missing"
+  echo "step: exec exit status"
   $HULL exec c3 sh -c 'exit 5' </dev/null; rc=$?
   [ $rc -eq 5 ] || fail "exec's exit status: $rc, expected 5"
+  echo "step: exec --env --cwd"
   $HULL exec --env E2E_VAR=yes --cwd /tmp c3 sh -c 'echo "$E2E_VAR $(pwd)"' </dev/null >"$T/env" 2>&1
   grep -qx "yes /tmp" "$T/env" || fail "exec --env/--cwd: $(cat "$T/env")"
+  echo "step: signal forwarding"
+  # A signal to a foreground `hull exec` reaches the process in the guest (as runc forwards it).
+  $HULL exec c3 sh -c 'trap "exit 9" TERM; echo ready; while true; do sleep 0.2; done' >"$T/fx.out" 2>&1 </dev/null &
+  xpid=$!
+  wait_file "$T/fx.out" 120
+  kill -TERM $xpid
+  wait $xpid; rc=$?
+  [ $rc -eq 9 ] || fail "SIGTERM to a foreground hull exec: exit $rc, expected the trap's 9 ($(cat "$T/fx.out"))"
+  echo "step: detached exec"
   # Detached, with a pid file, as conmon runs `podman exec`.
   subreaper "$T/e.pid" "$T/e.exit" -- $HULL exec --detach --pid-file "$T/e.pid" c3 sh -c 'sleep 1; exit 3' \
     </dev/null >"$T/e.out" 2>&1 &
@@ -143,6 +154,7 @@ exec-pause)
     sleep 0.1
   done
   grep -qx "exit 3" "$T/e.exit" || fail "detached exec's keeper status: $(cat "$T/e.exit")"
+  echo "step: ps, pause, resume, events, delete"
   $HULL ps c3 >"$T/ps" || fail "ps"
   cat "$T/ps"
   head -1 "$T/ps" | grep -q "PID" || fail "ps header"
