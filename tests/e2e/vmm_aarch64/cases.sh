@@ -15,6 +15,15 @@ LOG=$W/vmm.log
 vmm_pid=""
 bg_pid=""
 
+# HULL_VMM_FLAGS (e.g. --seccomp): extra flags for every hull-vmm this
+# script starts, through a wrapper first on PATH (same pid: it execs).
+if [ -n "${HULL_VMM_FLAGS:-}" ]; then
+  mkdir -p "$W/bin"
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v hull-vmm)" "$HULL_VMM_FLAGS" > "$W/bin/hull-vmm"
+  chmod +x "$W/bin/hull-vmm"
+  PATH=$W/bin:$PATH
+fi
+
 cleanup() {
   [ -n "$vmm_pid" ] && kill -9 "$vmm_pid" 2>/dev/null
   [ -n "$bg_pid" ] && kill -9 "$bg_pid" 2>/dev/null
@@ -26,7 +35,7 @@ fail() {
   echo "--- guest console (last 30 lines):"; tail -n 30 "$CONSOLE" 2>/dev/null
   exit 1
 }
-pass() { echo "PASS [$name]: $*"; exit 0; }
+pass() { echo "PASS [$name]: $*${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS: $(grep -o 'seccomp filters installed' "$LOG" | head -n 1))}"; exit 0; }
 
 wait_for() {  # FILE PATTERN SECONDS
   i=0
@@ -87,6 +96,16 @@ boot() {  # VCPUS
 case "$name" in
   boot-1cpu) boot 1 ;;
   boot-2cpu) boot 2 ;;
+
+  seccomp)
+    # boot (2 vCPUs), blk and vsock again with the per-thread seccomp filters.
+    for c in boot-2cpu blk vsock; do
+      HULL_VMM_FLAGS=--seccomp sh "$0" "$c" > "$W/$c.out" 2>&1
+      r=$?
+      [ $r = 0 ] || { cat "$W/$c.out"; fail "case $c with --seccomp exited $r"; }
+      grep -q "seccomp filters installed" "$W/$c.out" || { cat "$W/$c.out"; fail "case $c: hull-vmm did not log that its filters are installed"; }
+    done
+    pass "boot-2cpu, blk, vsock with --seccomp" ;;
 
   blk)
     dd if=/dev/zero of="$W/rw.img" bs=1M count=8 2>/dev/null

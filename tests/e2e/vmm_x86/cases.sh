@@ -108,6 +108,19 @@ boot_config_file() {
 }
 
 case "$name" in
+  seccomp)
+    # The per-thread seccomp filters allow boots (1 and 2 vCPUs), the API
+    # after InstanceStart (pause/resume, SendCtrlAltDel) and a guest panic:
+    # each case again with --seccomp. That a forbidden call kills hull-vmm
+    # with SIGSYS: tests/unit/vmm/seccomp_thread_filter_test.cc (real filters).
+    for c in boot-1cpu boot-2cpu pause-resume ctrl-alt-del panic; do
+      HULL_VMM_FLAGS=--seccomp sh "$0" "$c" > "$W/$c.out" 2>&1
+      r=$?
+      [ $r = 0 ] || { cat "$W/$c.out"; fail "case $c with --seccomp exited $r"; }
+      grep -q "seccomp filters installed" "$W/$c.out" || { cat "$W/$c.out"; fail "case $c: hull-vmm did not log that its filters are installed"; }
+    done
+    pass "boot-1cpu, boot-2cpu, pause-resume, ctrl-alt-del, panic with --seccomp" ;;
+
   boot-1cpu) boot_config_file 1 ;;
   boot-2cpu)
     kernel_has CONFIG_X86_MPPARSE || [ ! -f "$E2E/kernel.config" ] || skip "kernel without CONFIG_X86_MPPARSE sees one CPU"
