@@ -190,8 +190,14 @@ CgroupStats Cgroup::stats() const {
   s.memory_current = number_or_max(try_read_file(dir_ + "/memory.current"));
   s.memory_max = number_or_max(try_read_file(dir_ + "/memory.max"));
   s.swap_current = number_or_max(try_read_file(dir_ + "/memory.swap.current"));
+  s.swap_max = number_or_max(try_read_file(dir_ + "/memory.swap.max"));
   if (auto t = try_read_file(dir_ + "/memory.stat")) s.memory = flat_keyed(*t);
-  s.oom_kills = oom_kills();
+  if (auto t = try_read_file(dir_ + "/memory.events")) {
+    auto events = flat_keyed(*t);
+    auto get = [&](const char* key) { return events.count(key) ? events[key] : uint64_t(0); };
+    s.memory_events = {get("low"), get("high"), get("max"), get("oom"), get("oom_kill")};
+  }
+  s.oom_kills = s.memory_events.oom_kill;
   s.pids_current = number_or_max(try_read_file(dir_ + "/pids.current"));
   s.pids_max = number_or_max(try_read_file(dir_ + "/pids.max"));
   if (auto t = try_read_file(dir_ + "/io.stat")) {

@@ -28,6 +28,11 @@ std::vector<std::pair<std::string, std::string>> resource_files(const oci::Resou
 struct CgroupStats {
   std::map<std::string, uint64_t> cpu;  // cpu.stat
   uint64_t memory_current = 0, memory_max = 0, swap_current = 0, oom_kills = 0;
+  uint64_t swap_max = 0;  // memory.swap.max (swap alone, not memory+swap); 0 = max or absent
+  struct MemoryEvents {   // memory.events counters
+    uint64_t low = 0, high = 0, max = 0, oom = 0, oom_kill = 0;
+  };
+  MemoryEvents memory_events;
   std::map<std::string, uint64_t> memory;  // memory.stat
   uint64_t pids_current = 0, pids_max = 0;
   struct Io {

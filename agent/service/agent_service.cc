@@ -201,6 +201,13 @@ Status AgentService::StatsContainer(ServerContext*, const pb::ContainerRequest* 
     mem->set_limit_bytes(s.cgroup.memory_max);
     mem->set_swap_usage_bytes(s.cgroup.swap_current);
     mem->set_oom_kills(s.cgroup.oom_kills);
+    mem->set_swap_limit_bytes(s.cgroup.swap_max);
+    auto* events = mem->mutable_events();
+    events->set_low(s.cgroup.memory_events.low);
+    events->set_high(s.cgroup.memory_events.high);
+    events->set_max(s.cgroup.memory_events.max);
+    events->set_oom(s.cgroup.memory_events.oom);
+    events->set_oom_kill(s.cgroup.memory_events.oom_kill);
     for (const auto& [k, v] : s.cgroup.memory) (*mem->mutable_stat())[k] = v;
     resp->mutable_pids()->set_current(s.cgroup.pids_current);
     resp->mutable_pids()->set_limit(s.cgroup.pids_max);

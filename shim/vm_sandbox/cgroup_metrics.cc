@@ -79,8 +79,17 @@ cgroupsv2::Metrics ToCgroupsV2Metrics(const ::hull::agent::v1::StatsContainerRes
   memory->set_usage(stats.memory().usage_bytes());
   memory->set_usage_limit(LimitOrMax(stats.memory().limit_bytes()));
   memory->set_swap_usage(stats.memory().swap_usage_bytes());
+  memory->set_swap_limit(LimitOrMax(stats.memory().swap_limit_bytes()));
 
-  metrics.mutable_memory_events()->set_oom_kill(stats.memory().oom_kills());
+  // An agent older than the events message sends only oom_kills.
+  const auto& events = stats.memory().events();
+  auto* memory_events = metrics.mutable_memory_events();
+  memory_events->set_low(events.low());
+  memory_events->set_high(events.high());
+  memory_events->set_max(events.max());
+  memory_events->set_oom(events.oom());
+  memory_events->set_oom_kill(stats.memory().has_events() ? events.oom_kill()
+                                                           : stats.memory().oom_kills());
 
   for (const auto& device : stats.io()) {
     auto* entry = metrics.mutable_io()->add_usage();

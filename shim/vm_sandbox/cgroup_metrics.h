@@ -19,8 +19,8 @@ inline constexpr char kCgroupsV2MetricsTypeUrl[] = "io.containerd.cgroups.v2.Met
 
 // Fills every Metrics field the agent measures. Limits the agent reports as
 // 0 ("max" in the cgroup file) become UINT64_MAX, as containerd's cgroups
-// package reads "max". The agent does not report swap limits, rdma, hugetlb
-// or memory.events other than oom_kill; those stay zero/empty.
+// package reads "max". The agent does not report rdma or hugetlb; those stay
+// empty.
 cgroupsv2::Metrics ToCgroupsV2Metrics(const ::hull::agent::v1::StatsContainerResponse& stats);
 
 // The Any a Task Stats reply carries.

@@ -54,6 +54,42 @@ TEST(AgentCgroup, OciValuesBecomeV2Files) {
   EXPECT_TRUE(resource_files(oci::Resources{}).empty());
 }
 
+TEST(AgentCgroup, StatsReadSwapAndMemoryEventsFromTheCgroupDir) {
+  // A plain directory stands in for cgroupfs: the reader only reads files.
+  fs::path root = fs::temp_directory_path() / ("hull-cgroup-test-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root);
+  Cgroup cg(root.string(), "/pod/c1");
+  auto put = [&](const std::string& file, const std::string& text) {
+    std::ofstream(cg.dir() + "/" + file) << text;
+  };
+  put("memory.current", "4096\n");
+  put("memory.max", "max\n");
+  put("memory.swap.current", "8192\n");
+  put("memory.swap.max", "1048576\n");
+  put("memory.events", "low 1\nhigh 2\nmax 3\noom 4\noom_kill 5\noom_group_kill 6\n");
+  CgroupStats s = cg.stats();
+  EXPECT_EQ(s.memory_current, 4096u);
+  EXPECT_EQ(s.memory_max, 0u);  // "max"
+  EXPECT_EQ(s.swap_current, 8192u);
+  EXPECT_EQ(s.swap_max, 1048576u);
+  EXPECT_EQ(s.memory_events.low, 1u);
+  EXPECT_EQ(s.memory_events.high, 2u);
+  EXPECT_EQ(s.memory_events.max, 3u);
+  EXPECT_EQ(s.memory_events.oom, 4u);
+  EXPECT_EQ(s.memory_events.oom_kill, 5u);
+  EXPECT_EQ(s.oom_kills, 5u);
+  EXPECT_EQ(cg.oom_kills(), 5u);
+
+  put("memory.swap.max", "max\n");
+  fs::remove(cg.dir() + "/memory.events");
+  s = cg.stats();
+  EXPECT_EQ(s.swap_max, 0u);  // unlimited
+  EXPECT_EQ(s.memory_events.oom_kill, 0u);
+  EXPECT_EQ(s.memory_events.low, 0u);
+  fs::remove_all(root);
+}
+
 TEST(AgentUserLookup, FindsNamesInPasswd) {
   std::string passwd =
       "root:x:0:0:root:/root:/bin/sh\n# comment\nbroken\nweb:x:33:44::/:/bin/false\n";

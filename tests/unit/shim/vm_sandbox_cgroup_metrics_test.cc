@@ -22,6 +22,13 @@ agentpb::StatsContainerResponse SampleStats() {
   s.mutable_memory()->set_limit_bytes(64 << 20);
   s.mutable_memory()->set_swap_usage_bytes(4096);
   s.mutable_memory()->set_oom_kills(3);
+  s.mutable_memory()->set_swap_limit_bytes(1 << 20);
+  auto* events = s.mutable_memory()->mutable_events();
+  events->set_low(1);
+  events->set_high(2);
+  events->set_max(4);
+  events->set_oom(5);
+  events->set_oom_kill(3);
   auto& stat = *s.mutable_memory()->mutable_stat();
   stat["anon"] = 1000;
   stat["file"] = 2000;
@@ -61,6 +68,21 @@ TEST(CgroupMetricsTest, CpuPidsAndMemoryCountersCarryOver) {
   EXPECT_EQ(m.memory().thp_collapse_alloc(), 5u);
   EXPECT_EQ(m.memory().kernel_stack(), 0u);  // not in memory.stat: zero
   EXPECT_EQ(m.memory_events().oom_kill(), 3u);
+  EXPECT_EQ(m.memory().swap_limit(), 1u << 20);
+  EXPECT_EQ(m.memory_events().low(), 1u);
+  EXPECT_EQ(m.memory_events().high(), 2u);
+  EXPECT_EQ(m.memory_events().max(), 4u);
+  EXPECT_EQ(m.memory_events().oom(), 5u);
+}
+
+TEST(CgroupMetricsTest, UnlimitedSwapAndAnAgentWithoutEvents) {
+  auto s = SampleStats();
+  s.mutable_memory()->set_swap_limit_bytes(0);
+  s.mutable_memory()->clear_events();  // an older agent: only oom_kills
+  const cgroupsv2::Metrics m = ToCgroupsV2Metrics(s);
+  EXPECT_EQ(m.memory().swap_limit(), kMax);
+  EXPECT_EQ(m.memory_events().oom_kill(), 3u);
+  EXPECT_EQ(m.memory_events().oom(), 0u);
 }
 
 TEST(CgroupMetricsTest, SplitWorkingsetCountersAreSummed) {
