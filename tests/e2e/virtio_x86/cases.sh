@@ -34,7 +34,7 @@ fail() {
   echo "--- guest console (HULL_E2E lines and last 30 lines):"; grep HULL_E2E "$CONSOLE" 2>/dev/null; tail -n 30 "$CONSOLE" 2>/dev/null
   exit 1
 }
-pass() { echo "PASS [$name]: $*${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS: $(grep -o 'seccomp filters installed' "$LOG" | head -n 1))}"; exit 0; }
+pass() { echo "PASS [$name]: $*${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS: $(grep -o 'seccomp filters installed' "$LOG" 2>/dev/null | head -n 1))}"; exit 0; }
 skip() { echo "SKIP [$name]: $*"; exit 77; }
 
 wait_for() {  # FILE PATTERN SECONDS

@@ -35,7 +35,7 @@ fail() {
   echo "--- guest console (last 30 lines):"; tail -n 30 "$CONSOLE" 2>/dev/null
   exit 1
 }
-pass() { echo "PASS [$name]: $*${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS: $(grep -o 'seccomp filters installed' "$LOG" | head -n 1))}"; exit 0; }
+pass() { echo "PASS [$name]: $*${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS: $(grep -o 'seccomp filters installed' "$LOG" 2>/dev/null | head -n 1))}"; exit 0; }
 
 wait_for() {  # FILE PATTERN SECONDS
   i=0
