@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "runtime/error.h"
+#include "service/oom_watch.h"
 #include "service/status.h"
 
 #ifndef HULL_VERSION
@@ -259,14 +260,10 @@ Status AgentService::GetOOMEvents(ServerContext* ctx, const pb::GetOOMEventsRequ
     std::map<std::string, uint64_t> seen = rt_.oom_counters();
     while (!ctx->IsCancelled()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      for (const auto& [id, kills] : rt_.oom_counters()) {
-        uint64_t before = seen.count(id) ? seen[id] : 0;
-        for (uint64_t k = before; k < kills; ++k) {
-          pb::OOMEvent ev;
-          ev.set_container_id(id);
-          if (!writer->Write(ev)) return;
-        }
-        seen[id] = kills;
+      for (const std::string& id : take_new_oom_events(seen, rt_.oom_counters())) {
+        pb::OOMEvent ev;
+        ev.set_container_id(id);
+        if (!writer->Write(ev)) return;
       }
     }
   });

@@ -3,10 +3,22 @@
 #include <filesystem>
 
 #include "service/listener.h"
+#include "service/oom_watch.h"
 #include "service/sandbox.h"
 
 namespace hull::service {
 namespace {
+
+TEST(AgentOomWatch, ReportsEachNewKillAndForgetsRemovedContainers) {
+  std::map<std::string, uint64_t> seen{{"a", 1}};
+  auto events = take_new_oom_events(seen, {{"a", 3}, {"b", 1}});
+  EXPECT_EQ(events, (std::vector<std::string>{"a", "a", "b"}));
+  EXPECT_TRUE(take_new_oom_events(seen, {{"a", 3}, {"b", 1}}).empty());
+  // "a" removed: its entry goes; a new container reusing the id starts from 0.
+  EXPECT_TRUE(take_new_oom_events(seen, {{"b", 1}}).empty());
+  EXPECT_EQ(seen.size(), 1u);
+  EXPECT_EQ(take_new_oom_events(seen, {{"a", 1}, {"b", 1}}), (std::vector<std::string>{"a"}));
+}
 
 TEST(AgentListenAddress, ParsesBothForms) {
   ListenAddress v = parse_listen_address("vsock:1024");
