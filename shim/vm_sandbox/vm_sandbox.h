@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <spdlog/logger.h>
@@ -89,6 +90,9 @@ class VmSandbox final : public task::Sandbox {
   // Puts the read-only rootfs image at `image`: from the cache when the
   // snapshot's layer chain was built before, else built from the mounts.
   void PrepareRootfsImage(const task::v2::CreateTaskRequest& request, const std::filesystem::path& image);
+  // Logs WHAT with the milliseconds since SINCE (the start-up breakdown in
+  // docs/benchmarks.md).
+  void LogPhase(std::string_view what, std::chrono::steady_clock::time_point since) const;
   void StartWaiter(const std::string& container_id, Process& process);
   // Stops the VM and removes the state directory; hands back the agent client.
   std::unique_ptr<shim::AgentClient> StopVmLocked();
