@@ -44,7 +44,7 @@ std::string Where(ThreadKind kind) { return std::string("seccomp filter of the "
 
 Context Build(ThreadKind kind) {
   Context ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
-  if (!ctx) throw SeccompError(Where(kind) + ": seccomp_init failed (out of memory?)");
+  if (!ctx) throw SeccompError(Where(kind) + ": seccomp_init failed: this kernel (or an emulator such as qemu-user) offers no seccomp filters; run with --no-seccomp");
   const Allowlist list = AllowlistFor(kind);
   for (const auto& name : list.syscalls) {
     const int nr = seccomp_syscall_resolve_name(name.c_str());

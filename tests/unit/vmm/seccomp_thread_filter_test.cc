@@ -42,18 +42,8 @@ int RunFiltered(ThreadKind kind, const std::function<void()>& body) {
 // PR_SET_SECCOMP so that the guest program cannot filter the emulator's own
 // calls; a native kernel always loads the filter.
 bool FiltersLoadInThisProcess() {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    try {
-      InstallThreadFilter(ThreadKind::kApi);
-    } catch (...) {
-      _exit(3);
-    }
-    _exit(0);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  // libseccomp's probe of the kernel's seccomp API: 0 where there is none.
+  return seccomp_api_get() >= 1;
 }
 
 #define SKIP_UNLESS_FILTERS_LOAD()                                                         \
@@ -65,6 +55,7 @@ bool KilledBySigsys(int status) { return WIFSIGNALED(status) && WTERMSIG(status)
 bool ExitedZero(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 
 TEST(SeccompThreadFilter, EveryThreadKindsFilterBuilds) {
+  SKIP_UNLESS_FILTERS_LOAD();
   for (ThreadKind kind : kKinds) {
     SCOPED_TRACE(ThreadKindName(kind));
     EXPECT_NO_THROW(CheckFilterBuilds(kind));
