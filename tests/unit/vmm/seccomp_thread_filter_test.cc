@@ -42,7 +42,11 @@ int RunFiltered(ThreadKind kind, const std::function<void()>& body) {
 // PR_SET_SECCOMP so that the guest program cannot filter the emulator's own
 // calls; a native kernel always loads the filter.
 bool FiltersLoadInThisProcess() {
-  // libseccomp's probe of the kernel's seccomp API: 0 where there is none.
+  // libseccomp refuses to make a filter where it finds no usable kernel
+  // seccomp API (it probes the seccomp() call, which qemu-user lacks).
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);  // needs API level 3
+  if (ctx == nullptr) return false;
+  seccomp_release(ctx);
   return seccomp_api_get() >= 1;
 }
 
