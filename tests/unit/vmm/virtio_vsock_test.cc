@@ -288,6 +288,30 @@ TEST_F(VirtioVsockTest, HostDataSpreadsOverSeveralRxBuffersInOrder) {
   EXPECT_EQ(dev->connection_count(), 1u);
 }
 
+// A Linux driver with EVENT_IDX kicks the rx queue only when it posts the
+// entry named by avail_event: a device that ran out of rx buffers must name
+// the next one, or the refill never wakes it and the stream stalls for good.
+TEST_F(VirtioVsockTest, OutOfRxBuffersAsksTheDriverToKickOnTheNextOne) {
+  Start();  // 32 rx buffers
+  uint32_t host_port = 0;
+  io::UniqueFd fd = HostConnect(1024, &host_port);  // the REQUEST took one
+  const std::string chunk(16384, 'x');
+  size_t got = 0;
+  ASSERT_TRUE(RunUntil([&] {
+    send(fd.get(), chunk.data(), chunk.size(), MSG_DONTWAIT);
+    for (auto& p : GuestReceive()) got += p.data.size();
+    return rxq.used_idx() == 32;
+  }));
+  Pump();
+  EXPECT_EQ(rxq.avail_event(), 32);  // "kick me when you post buffer 32"
+  // The refill is delivered to.
+  PostRxBuffers(8);
+  auto more = WaitGuestReceive();
+  ASSERT_FALSE(more.empty());
+  EXPECT_EQ(more[0].h.op, vsock::kOpRw);
+  EXPECT_GT(got, 0u);
+}
+
 TEST_F(VirtioVsockTest, ShrunkGuestBufferStopsDataInsteadOfWrapping) {
   Start();
   uint32_t host_port = 0;

@@ -264,7 +264,18 @@ void VirtioVsock::QueueRst(uint32_t local_port, uint32_t peer_port) {
 void VirtioVsock::PumpRx() {
   Queue& rx = queues()[kRxQueue];
   if (!rx.active()) return;
+  // With EVENT_IDX the driver kicks the rx queue only when it posts the entry
+  // named by avail_event: keep that current, or its refills never wake us and
+  // data waiting for a buffer (readable sockets are not polled meanwhile)
+  // stalls the stream for good. Re-check after publishing it, as ProcessTx does.
+  while (PumpRxUntilOutOfBuffers() && rx.EnableNotification()) {
+  }
+}
+
+bool VirtioVsock::PumpRxUntilOutOfBuffers() {
+  Queue& rx = queues()[kRxQueue];
   bool signalled_any = false;
+  bool out_of_buffers = false;
   for (bool progress = true; progress;) {
     progress = false;
     while (!control_.empty()) {
@@ -294,8 +305,12 @@ void VirtioVsock::PumpRx() {
     }
     if (!control_.empty()) progress = true;  // an EOF or RST to deliver
   }
+  goto done;
 out_of_buffers:
+  out_of_buffers = true;
+done:
   if (signalled_any) SignalUsed(rx);
+  return out_of_buffers;
 }
 
 bool VirtioVsock::FillDataPacket(Connection& c) {

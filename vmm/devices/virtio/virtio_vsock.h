@@ -86,6 +86,8 @@ class VirtioVsock : public VirtioDevice {
   void DeliverToHost(Connection& c, const DescriptorChain& chain, uint32_t len);
   // Host -> guest.
   void PumpRx();
+  // One pass; true when it stopped for want of rx buffers.
+  bool PumpRxUntilOutOfBuffers();
   bool FillDataPacket(Connection& c);
   void QueueControl(Connection& c, uint16_t op, uint32_t flags = 0);
   void QueueRst(uint32_t local_port, uint32_t peer_port);
