@@ -2,16 +2,20 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "oci/parse.h"
 #include "runtime/error.h"
@@ -20,6 +24,7 @@
 #include "runtime/launcher.h"
 #include "runtime/mount_options.h"
 #include "runtime/seccomp_filter.h"
+#include "runtime/unique_fd.h"
 #include "runtime/user_lookup.h"
 
 namespace hull::runtime {
@@ -124,6 +129,34 @@ void unmount_all(std::vector<std::string>& mounts) {
   mounts.clear();
 }
 
+// A drive the host swapped in after boot (PATCH /drives/{id}) reaches the
+// guest through a config-change interrupt handled asynchronously: waits until
+// the device has the image's size, then drops any cached pages of the device
+// so nothing of the image it held before is read back.
+void settle_block_device(const BlockRootfs& b) {
+  UniqueFd fd(::open(b.device.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0)
+    throw RuntimeError(ErrorKind::not_found,
+                       "rootfs.block.device: opening " + b.device + ": " + std::strerror(errno));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  uint64_t size = 0;
+  while (true) {
+    if (::ioctl(fd.get(), BLKGETSIZE64, &size) != 0)
+      throw RuntimeError(ErrorKind::internal,
+                         "rootfs.block.device: size of " + b.device + ": " + std::strerror(errno));
+    if (size == b.expected_size_bytes) break;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw RuntimeError(ErrorKind::internal,
+                         "rootfs.block.device: " + b.device + " has " + std::to_string(size) +
+                             " bytes, expected " + std::to_string(b.expected_size_bytes) +
+                             " after 10 s: the host's drive swap did not reach the guest");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (::ioctl(fd.get(), BLKFLSBUF, 0) != 0)
+    throw RuntimeError(ErrorKind::internal,
+                       "rootfs.block.device: flushing " + b.device + "'s cache: " + std::strerror(errno));
+}
+
 // Mounts a block device rootfs under the container's state dir.
 void prepare_block_rootfs(Container& c, const BlockRootfs& b) {
   MountOptions o = parse_mount_options(b.options);
@@ -133,6 +166,7 @@ void prepare_block_rootfs(Container& c, const BlockRootfs& b) {
   if (::stat(b.device.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
     throw RuntimeError(ErrorKind::not_found,
                        "rootfs.block.device: " + b.device + " is not a block device in the guest");
+  if (b.expected_size_bytes != 0) settle_block_device(b);
   unsigned long flags = o.flags | (b.writable_overlay ? MS_RDONLY : 0);
   mount_or_throw(b.device, lower, b.fstype, flags, o.data);
   c.agent_mounts.push_back(lower);

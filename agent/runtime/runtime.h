@@ -29,6 +29,7 @@ struct BlockRootfs {
   std::string device, fstype;
   std::vector<std::string> options;
   bool writable_overlay = false;
+  uint64_t expected_size_bytes = 0;  // non-zero: wait until the device has this size
 };
 
 struct RootfsSource {

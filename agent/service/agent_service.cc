@@ -77,7 +77,8 @@ Status AgentService::CreateContainer(ServerContext*, const pb::CreateContainerRe
         throw runtime::RuntimeError(runtime::ErrorKind::invalid_argument,
                                     "rootfs.block: device and fstype are required");
       src.block = runtime::BlockRootfs{
-          b.device(), b.fstype(), {b.options().begin(), b.options().end()}, b.writable_overlay()};
+          b.device(), b.fstype(), {b.options().begin(), b.options().end()}, b.writable_overlay(),
+          b.expected_size_bytes()};
     } else {
       src.directory = req->rootfs().directory();
     }

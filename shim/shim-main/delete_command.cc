@@ -19,16 +19,23 @@ int RunDelete(const ShimFlags& flags, std::ostream& out) {
   // The shim is gone (that is why containerd runs delete). A socket nobody
   // answers on any more is its leftover; a live one serves other containers
   // of the pod and stays.
+  // containerd also runs delete after each normal task delete (when it closes
+  // that task's connection): then the live shim owns the pod's VM, which its
+  // other containers still run in, and has already removed this task.
   std::ifstream address_file(bundle / "address");
   std::string address;
-  if (address_file && std::getline(address_file, address) && !address.empty() && !CanConnect(address)) {
-    RemoveSocket(address);
+  bool shim_alive = false;
+  if (address_file && std::getline(address_file, address) && !address.empty()) {
+    shim_alive = CanConnect(address);
+    if (!shim_alive) RemoveSocket(address);
   }
 
   // The shim is gone but its VMM may not be: stop it and remove the sandbox's
   // state (a rootfs still mounted from an interrupted Create included).
   const std::string cleaned =
-      vm_sandbox::CleanUpSandboxState(vm_sandbox::SandboxStateDir(flags.namespace_, flags.id), bundle / "rootfs");
+      shim_alive ? std::string()
+                 : vm_sandbox::CleanUpSandboxState(vm_sandbox::SandboxStateDir(flags.namespace_, flags.id),
+                                                   bundle / "rootfs");
   if (!cleaned.empty()) std::cerr << "containerd-shim-hull-v2 delete: " << cleaned << "\n";
   // Every process of the task lived in that VM: all of them are gone now.
   ::containerd::task::v2::DeleteResponse response;

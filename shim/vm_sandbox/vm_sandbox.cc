@@ -8,6 +8,7 @@
 #include "sandbox/rootfs_image.h"
 #include "sandbox/sandbox_error.h"
 #include "vm_sandbox/cgroup_metrics.h"
+#include "vm_sandbox/drive_slots.h"
 #include "vm_sandbox/rootfs_mounts.h"
 #include "vm_sandbox/sandbox_state.h"
 
@@ -86,9 +87,14 @@ VmSandbox::Process& VmSandbox::FindProcess(const std::string& id, const std::str
   return *it->second;
 }
 
-void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& config_json) {
-  fs::create_directories(options_.state_dir);
-  const fs::path image = options_.state_dir / "rootfs.erofs";
+fs::path VmSandbox::RootfsImagePath(size_t slot) const {
+  return options_.state_dir / (slot == 0 ? std::string("rootfs.erofs") : "rootfs" + std::to_string(slot) + ".erofs");
+}
+
+fs::path VmSandbox::EmptySlotImagePath() const { return options_.state_dir / "empty-slot.img"; }
+
+void VmSandbox::BuildRootfsImage(const v2::CreateTaskRequest& request, const std::string& config_json,
+                                 const fs::path& image) {
   if (request.rootfs_size() > 0) {
     PrepareRootfsImage(request, image);
   } else {
@@ -98,6 +104,62 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
     fs::path rootfs = fs::path(root).is_absolute() ? fs::path(root) : fs::path(request.bundle()) / root;
     shim::BuildErofsImage(rootfs, image);
   }
+}
+
+size_t VmSandbox::AttachRootfs(const v2::CreateTaskRequest& request, const std::string& config_json) {
+  size_t slot = 0;
+  try {
+    slot = slots_->Acquire(request.id());
+  } catch (const DriveSlotsError& e) {
+    throw TtrpcError(Code::kResourceExhausted, std::string("create: ") + e.what());
+  }
+  const fs::path image = RootfsImagePath(slot);
+  try {
+    BuildRootfsImage(request, config_json, image);
+    const std::string drive = DriveSlots::DriveId(slot);
+    vm_->api().Patch("/drives/" + drive, {{"drive_id", drive}, {"path_on_host", image.string()}});
+    if (options_.log) options_.log->info("rootfs of {} swapped into drive {} ({})", request.id(), drive, DriveSlots::GuestDevice(slot));
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(image, ec);
+    slots_->Release(request.id());
+    throw;
+  }
+  return slot;
+}
+
+void VmSandbox::DetachRootfs(const std::string& container_id) {
+  if (!slots_ || !vm_) return;
+  const long slot = slots_->SlotOf(container_id);
+  if (slot < 0) return;
+  const std::string drive = DriveSlots::DriveId(static_cast<size_t>(slot));
+  try {
+    vm_->api().Patch("/drives/" + drive, {{"drive_id", drive}, {"path_on_host", EmptySlotImagePath().string()}});
+  } catch (const shim::SandboxError& e) {
+    // The slot keeps its image and stays taken: handing it out again could
+    // show the next container a device that still holds this one's rootfs.
+    if (options_.log) options_.log->warn("drive {} of {} not freed: {}", drive, container_id, e.what());
+    return;
+  }
+  slots_->Release(container_id);
+  std::error_code ec;
+  fs::remove(RootfsImagePath(static_cast<size_t>(slot)), ec);  // a cache link: the cache keeps its entry
+}
+
+void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& config_json) {
+  fs::create_directories(options_.state_dir);
+  const fs::path image = RootfsImagePath(0);
+  BuildRootfsImage(request, config_json, image);
+  // Spare read-only drives for the sandbox's later containers (no hot-plug:
+  // see drive_slots.h), each on a one-sector placeholder, which no erofs
+  // image can be mistaken for (its superblock starts at byte 1024).
+  {
+    std::ofstream empty(EmptySlotImagePath(), std::ios::binary | std::ios::trunc);
+    empty << std::string(512, '\0');
+    if (!empty.flush()) throw shim::SandboxError("cannot write " + EmptySlotImagePath().string());
+  }
+  slots_.emplace(1 + options_.spare_rootfs_slots);
+  slots_->Acquire(request.id());  // slot 0: "rootfs", /dev/vda
 
   shim::MicroVmSpec spec;
   spec.id = request.id();
@@ -106,6 +168,7 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   spec.vcpus = options_.vcpus;
   spec.mem_mib = options_.mem_mib;
   spec.drives.push_back({"rootfs", image, /*read_only=*/true});
+  for (size_t slot = 1; slot < slots_->count(); ++slot) spec.drives.push_back({DriveSlots::DriveId(slot), EmptySlotImagePath(), true});
   // The shim's threads come and go; a per-thread parent-death signal would
   // kill the VM with the wrong thread. The shim stops the VM itself.
   spec.die_with_parent = false;
@@ -172,11 +235,6 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
   if (!request.checkpoint().empty()) {
     throw TtrpcError(Code::kUnimplemented, "hull cannot restore from a checkpoint");
   }
-  if (vm_) {
-    throw TtrpcError(Code::kFailedPrecondition,
-                     "this microVM already runs container(s); a second container in one sandbox "
-                     "needs rootfs hot-plug, which hull does not have yet");
-  }
   const std::string config_json = ReadFile(fs::path(request.bundle()) / "config.json");
   if (config_json.empty()) {
     throw TtrpcError(Code::kInvalidArgument, "no readable config.json in bundle " + request.bundle());
@@ -186,20 +244,34 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
   container->bundle = request.bundle();
   container->init.stdio = {request.stdin(), request.stdout(), request.stderr(), request.terminal()};
   Translate("create", [&] {
+    // The sandbox's first container boots the VM on its rootfs; later ones
+    // have theirs swapped into a spare drive slot.
+    const bool first = !vm_;
+    size_t slot = 0;
     try {
-      BootVm(request, config_json);
+      if (first) {
+        BootVm(request, config_json);
+      } else {
+        slot = AttachRootfs(request, config_json);
+      }
       shim::agentpb::CreateContainerRequest create;
       create.set_container_id(request.id());
       create.set_oci_config_json(config_json);
       auto* block = create.mutable_rootfs()->mutable_block();
-      block->set_device("/dev/vda");
+      block->set_device(DriveSlots::GuestDevice(slot));
       block->set_fstype("erofs");
       block->set_writable_overlay(true);
+      block->set_expected_size_bytes(fs::file_size(RootfsImagePath(slot)));
       const auto creating = std::chrono::steady_clock::now();
       container->init.guest_pid = agent_->CreateContainer(create);
       LogPhase("container created in the guest", creating);
     } catch (...) {
-      StopVmLocked();  // nothing half-made stays behind
+      // nothing half-made stays behind
+      if (first) {
+        StopVmLocked();
+      } else {
+        DetachRootfs(request.id());
+      }
       throw;
     }
   });
@@ -288,6 +360,8 @@ v2::DeleteResponse VmSandbox::Delete(const v2::DeleteRequest& request) {
   }
   try {
     agent_->RemoveContainer(request.id());
+    // Unmounted in the guest: its drive slot can take the next container's rootfs.
+    if (containers_.size() > 1) DetachRootfs(request.id());
   } catch (const shim::SandboxError&) {
     // The VM is stopped below when this was its last container, which removes it anyway.
   }
@@ -448,6 +522,7 @@ std::unique_ptr<shim::AgentClient> VmSandbox::StopVmLocked() {
     LogPhase("microVM stopped", stopping);
   }
   vm_.reset();
+  slots_.reset();
   std::error_code ec;
   fs::remove_all(options_.state_dir, ec);
   // The caller decides when the client goes: waiters and stdio pumps may

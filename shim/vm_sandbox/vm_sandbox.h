@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "sandbox/agent_client.h"
 #include "sandbox/microvm.h"
 #include "task/sandbox.h"
+#include "vm_sandbox/drive_slots.h"
 #include "vm_sandbox/process_stdio.h"
 
 namespace hull::vm_sandbox {
@@ -37,6 +39,9 @@ struct VmSandboxOptions {
   // and keyed by layer chain (shim::RootfsImageCache); empty: no cache.
   std::filesystem::path image_cache_dir = kDefaultImageCacheDir;
   uint64_t image_cache_max_bytes = uint64_t{1} << 30;
+  // Drives booted besides the first container's rootfs, for the sandbox's
+  // later containers (see drive_slots.h): at most 1 + this many at once.
+  unsigned spare_rootfs_slots = 3;
   std::shared_ptr<spdlog::logger> log;  // optional
 };
 
@@ -87,6 +92,17 @@ class VmSandbox final : public task::Sandbox {
   Container& FindContainer(const std::string& id);
   Process& FindProcess(const std::string& id, const std::string& exec_id);
   void BootVm(const task::v2::CreateTaskRequest& request, const std::string& config_json);
+  std::filesystem::path RootfsImagePath(size_t slot) const;
+  std::filesystem::path EmptySlotImagePath() const;
+  // Builds (or takes from the cache) the container's read-only rootfs image.
+  void BuildRootfsImage(const task::v2::CreateTaskRequest& request, const std::string& config_json,
+                        const std::filesystem::path& image);
+  // A later container's rootfs: a free drive slot, its image swapped in with
+  // PATCH /drives/{id}. Returns the slot; throws (holding nothing) when full.
+  size_t AttachRootfs(const task::v2::CreateTaskRequest& request, const std::string& config_json);
+  // Points the container's slot back at the placeholder and frees it (after
+  // the agent unmounted it).
+  void DetachRootfs(const std::string& container_id);
   // Puts the read-only rootfs image at `image`: from the cache when the
   // snapshot's layer chain was built before, else built from the mounts.
   void PrepareRootfsImage(const task::v2::CreateTaskRequest& request, const std::filesystem::path& image);
@@ -104,6 +120,7 @@ class VmSandbox final : public task::Sandbox {
   task::SandboxEventSink* sink_ = nullptr;
   std::unique_ptr<shim::MicroVm> vm_;
   std::unique_ptr<shim::AgentClient> agent_;
+  std::optional<DriveSlots> slots_;  // while the VM runs
   std::map<std::string, std::unique_ptr<Container>> containers_;
 };
 

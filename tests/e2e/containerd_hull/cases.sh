@@ -124,6 +124,49 @@ if [ "$1" = inner ]; then
     $CTR container rm ic2
     [ "$(stat -c %h "$img")" -eq 1 ] || { echo "FAIL: a sandbox link outlived its container"; exit 1; }
     echo "image built once, shared by two containers, kept for the next" ;;
+  two-containers)
+    # Two containers of one pod (containerd groups them by the sandbox-id
+    # annotation, as the CRI sets it): one shim, one microVM; the later
+    # containers' rootfs images are swapped into the VM's spare drive slots.
+    set -e
+    pod="--annotation io.kubernetes.cri.sandbox-id=pod1"
+    vmms() { n=0; for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = hull-vmm ] && n=$((n+1)); done; echo $n; }
+    stop() {
+      $CTR task kill -s SIGKILL $1
+      i=0; while ! $CTR task ls | grep $1 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: $1 never STOPPED"; exit 1; }; sleep 0.1; done
+      $CTR task rm $1; $CTR container rm $1
+    }
+    $CTR run -d $RT $pod $IMG tc1 sh -c 'echo written by tc1 > /tc1-file; sleep 1000'
+    $CTR run -d $RT $pod $IMG tc2 sleep 1000
+    [ "$(vmms)" -eq 1 ] || { echo "FAIL: $(vmms) hull-vmm processes for one pod, expected 1"; exit 1; }
+    out=$($CTR task exec --exec-id e1 tc1 sh -c 'echo tc1 says hi; cat /tc1-file')
+    echo "$out"; echo "$out" | grep -qx "written by tc1" || { echo "FAIL: tc1 exec output"; exit 1; }
+    out=$($CTR task exec --exec-id e1 tc2 sh -c 'echo tc2 says hi; cat /etc/hostname; ls /tc1-file 2>&1 || true')
+    echo "$out"; echo "$out" | grep -qx "tc2 says hi" || { echo "FAIL: tc2 exec output"; exit 1; }
+    echo "$out" | grep -qx hull || { echo "FAIL: tc2 does not see its image's /etc/hostname"; exit 1; }
+    echo "$out" | grep -q "No such file" || { echo "FAIL: tc2 sees tc1's writable layer"; exit 1; }
+    stop tc1
+    [ "$(vmms)" -eq 1 ] || { echo "FAIL: deleting tc1 stopped the VM tc2 runs in"; exit 1; }
+    out=$($CTR task exec --exec-id e2 tc2 cat /etc/hostname)
+    [ "$out" = hull ] || { echo "FAIL: tc2 cannot read its rootfs after tc1 went: $out"; exit 1; }
+    # tc1's freed slot (/dev/vda) takes the next container's image.
+    out=$($CTR run --rm $RT $pod $IMG tc3 sh -c 'echo third; ls /tc1-file 2>&1 || true')
+    echo "$out"; echo "$out" | grep -qx third || { echo "FAIL: tc3 output"; exit 1; }
+    echo "$out" | grep -q "No such file" || { echo "FAIL: tc3 sees tc1's files"; exit 1; }
+    # 1 + 3 spare slots: a fifth container at once gets a clear error.
+    $CTR run -d $RT $pod $IMG tc4 sleep 1000
+    $CTR run -d $RT $pod $IMG tc5 sleep 1000
+    $CTR run -d $RT $pod $IMG tc6 sleep 1000
+    if $CTR run -d $RT $pod $IMG tc7 sleep 1000 2> /tmp/tc7.err; then echo "FAIL: a fifth container got a drive slot"; exit 1; fi
+    cat /tmp/tc7.err
+    grep -q "all 4 rootfs drive slots" /tmp/tc7.err || { echo "FAIL: the error does not name the limit"; exit 1; }
+    $CTR container rm tc7 2>/dev/null || true
+    stop tc4; stop tc5; stop tc6
+    [ "$(vmms)" -eq 1 ] || { echo "FAIL: the VM went with tc2 still running"; exit 1; }
+    stop tc2
+    i=0; while [ "$(vmms)" -ne 0 ]; do i=$((i+1)); [ $i -lt 100 ] || { echo "FAIL: hull-vmm still runs after the last container went"; exit 1; }; sleep 0.1; done
+    w=0; while running containerd-shim && [ $w -lt 100 ]; do w=$((w+1)); sleep 0.1; done
+    echo "two containers in one microVM: both ran, the VM outlived the first and stopped with the last" ;;
   cycles)
     n=$2
     host_state > /tmp/state.before
@@ -147,7 +190,7 @@ if [ "$1" = inner ]; then
 fi
 
 case "$1" in
-metrics|run-tty|image-cache)
+metrics|run-tty|image-cache|two-containers)
   run_case "sh $0 inner $1" ;;
 cycles|cycles-[0-9]*)
   # The issue asks for 20 cycles; under nested TCG each takes tens of seconds,
