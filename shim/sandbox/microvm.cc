@@ -52,6 +52,7 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
   options.api_socket = spec_.state_dir / "api.sock";
   options.log_file = log_file();
   options.die_with_parent = spec_.die_with_parent;
+  options.netns = spec_.netns;
   process_ = std::make_unique<VmmProcess>(options);
   api_ = std::make_unique<VmmClient>(options.api_socket);
 
@@ -64,6 +65,11 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
                                   {"path_on_host", d.path.string()},
                                   {"is_root_device", false},
                                   {"is_read_only", d.read_only}});
+  }
+  for (const auto& n : spec_.nets) {
+    nlohmann::json body = {{"iface_id", n.id}, {"host_dev_name", n.tap}};
+    if (!n.guest_mac.empty()) body["guest_mac"] = n.guest_mac;
+    api_->Put("/network-interfaces/" + n.id, body);
   }
   fs::remove(vsock_socket(), ec);
   api_->Put("/vsock", {{"guest_cid", kGuestCid}, {"uds_path", vsock_socket().string()}});

@@ -23,6 +23,13 @@ struct DriveSpec {
   bool read_only = true;
 };
 
+// A virtio-net device on a tap (the guest sees eth0, eth1, ... in order).
+struct NetSpec {
+  std::string id;
+  std::string tap;        // host_dev_name, in the VMM's network namespace
+  std::string guest_mac;  // empty: the VMM picks one
+};
+
 struct MicroVmSpec {
   std::string id;
   std::filesystem::path state_dir;  // api.sock, vsock.sock, vmm.log live here
@@ -30,6 +37,8 @@ struct MicroVmSpec {
   unsigned vcpus = 1;
   unsigned mem_mib = 256;
   std::vector<DriveSpec> drives;    // guest sees them as /dev/vda, /dev/vdb, ... in order
+  std::vector<NetSpec> nets;
+  std::string netns;                // start the VMM in this network namespace (path); empty: ours
   std::string extra_boot_args;
   bool die_with_parent = true;
 };

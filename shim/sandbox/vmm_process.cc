@@ -1,6 +1,7 @@
 #include "sandbox/vmm_process.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -59,6 +60,14 @@ VmmProcess::VmmProcess(VmmProcessOptions options) : options_(std::move(options))
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  UniqueFd netns;
+  if (!options_.netns.empty()) {
+    netns = UniqueFd(::open(options_.netns.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns) {
+      throw SandboxError("cannot open the network namespace " + options_.netns + ": " +
+                         std::strerror(errno));
+    }
+  }
   const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw SandboxError(std::string("fork: ") + std::strerror(errno));
@@ -72,6 +81,11 @@ VmmProcess::VmmProcess(VmmProcessOptions options) : options_(std::move(options))
     ::dup2(null_fd, 0);
     ::dup2(log.get(), 1);
     ::dup2(log.get(), 2);
+    if (netns && ::setns(netns.get(), CLONE_NEWNET) != 0) {
+      static constexpr char kMsg[] = "hull-vmm: setns into the pod's network namespace failed\n";
+      (void)!::write(2, kMsg, sizeof kMsg - 1);
+      ::_exit(126);
+    }
     ::setsid();  // own process group: a terminal's ^C goes to the CLI, which stops the VM cleanly
     // Nothing else of ours may leak into the VMM: an inherited ttrpc or gRPC
     // connection would keep containerd talking to a dead shim.

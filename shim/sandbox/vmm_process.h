@@ -19,6 +19,9 @@ struct VmmProcessOptions {
   std::filesystem::path log_file;    // the VMM's stdout/stderr (guest console included)
   std::vector<std::string> extra_args;
   bool die_with_parent = true;       // PR_SET_PDEATHSIG: for foreground `hull run`
+  // A network namespace (path) to start the VMM in: a tap opens (TUNSETIFF)
+  // in its opener's namespace, and the pod's taps live in the pod's.
+  std::string netns;
   std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
 };
 

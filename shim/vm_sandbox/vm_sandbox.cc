@@ -9,6 +9,7 @@
 #include "sandbox/sandbox_error.h"
 #include "vm_sandbox/cgroup_metrics.h"
 #include "vm_sandbox/drive_slots.h"
+#include "vm_sandbox/pod_network.h"
 #include "vm_sandbox/rootfs_mounts.h"
 #include "vm_sandbox/sandbox_state.h"
 
@@ -169,6 +170,11 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   spec.mem_mib = options_.mem_mib;
   spec.drives.push_back({"rootfs", image, /*read_only=*/true});
   for (size_t slot = 1; slot < slots_->count(); ++slot) spec.drives.push_back({DriveSlots::DriveId(slot), EmptySlotImagePath(), true});
+  if (auto netns = NetworkNamespacePath(config_json)) {  // the pod's: taps mirrored to its veths
+    network_ = std::make_unique<PodNetwork>(*netns, options_.log);
+    spec.netns = *netns;
+    for (const auto& link : network_->links()) spec.nets.push_back({link.guest_name, link.tap, link.itf.mac});
+  }
   // The shim's threads come and go; a per-thread parent-death signal would
   // kill the VM with the wrong thread. The shim stops the VM itself.
   spec.die_with_parent = false;
@@ -188,6 +194,7 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   nlohmann::json parsed = nlohmann::json::parse(config_json, nullptr, false);
   std::string hostname = parsed.is_object() ? parsed.value("hostname", std::string()) : std::string();
   sandbox.set_hostname((hostname.empty() ? request.id() : hostname).substr(0, 63));
+  if (network_) DescribeForAgent(*network_, sandbox);
   agent_->CreateSandbox(sandbox);
 }
 
@@ -256,7 +263,7 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
       }
       shim::agentpb::CreateContainerRequest create;
       create.set_container_id(request.id());
-      create.set_oci_config_json(config_json);
+      create.set_oci_config_json(WithoutNetworkNamespace(config_json));
       auto* block = create.mutable_rootfs()->mutable_block();
       block->set_device(DriveSlots::GuestDevice(slot));
       block->set_fstype("erofs");
@@ -523,6 +530,7 @@ std::unique_ptr<shim::AgentClient> VmSandbox::StopVmLocked() {
   }
   vm_.reset();
   slots_.reset();
+  network_.reset();  // after the VMM: it held the taps
   std::error_code ec;
   fs::remove_all(options_.state_dir, ec);
   // The caller decides when the client goes: waiters and stdio pumps may

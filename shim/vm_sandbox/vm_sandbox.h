@@ -21,6 +21,7 @@
 #include "sandbox/microvm.h"
 #include "task/sandbox.h"
 #include "vm_sandbox/drive_slots.h"
+#include "vm_sandbox/pod_network.h"
 #include "vm_sandbox/process_stdio.h"
 
 namespace hull::vm_sandbox {
@@ -118,6 +119,7 @@ class VmSandbox final : public task::Sandbox {
   mutable std::mutex mu_;
   std::condition_variable exited_;
   task::SandboxEventSink* sink_ = nullptr;
+  std::unique_ptr<PodNetwork> network_;  // before vm_: outlives it
   std::unique_ptr<shim::MicroVm> vm_;
   std::unique_ptr<shim::AgentClient> agent_;
   std::optional<DriveSlots> slots_;  // while the VM runs

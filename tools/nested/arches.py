@@ -35,7 +35,9 @@ X86_64 = Arch(
     kernel_metapackage="linux-image-cloud-amd64",
     busybox_package="busybox-static",
     default_cpus=1,
-    modules=("kvm-amd", "tun", "vsock", "vsock_loopback", "vhost_vsock", "overlay"),
+    modules=("kvm-amd", "tun", "vsock", "vsock_loopback", "vhost_vsock", "overlay",
+             # pod networking (tests/e2e/containerd_hull pod-network): veth + tc mirrors
+             "veth", "sch_ingress", "cls_u32", "act_mirred"),
     out_modules=("virtio_pci", "virtio_blk"),
     out_device=["-device", "virtio-blk-pci,drive=out"],
     lib_dirs=("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",

@@ -167,6 +167,58 @@ if [ "$1" = inner ]; then
     i=0; while [ "$(vmms)" -ne 0 ]; do i=$((i+1)); [ $i -lt 100 ] || { echo "FAIL: hull-vmm still runs after the last container went"; exit 1; }; sleep 0.1; done
     w=0; while running containerd-shim && [ $w -lt 100 ]; do w=$((w+1)); sleep 0.1; done
     echo "two containers in one microVM: both ran, the VM outlived the first and stopped with the last" ;;
+  pod-network)
+    # A CNI-style pod namespace: a veth pair, eth0 (10.88.0.2/24) in the
+    # namespace, hveth0 (10.88.0.1/24) here. The container joins it with
+    # --with-ns; the shim mirrors eth0 to a tap (tc) that backs the microVM's NIC.
+    set -e
+    [ -e /var/run ] || ln -s /run /var/run
+    # The shell prefers busybox's applets to PATH: name iproute2's programs
+    # (the first on PATH that is not a busybox link).
+    real() { ( IFS=:; for d in $PATH; do [ -x "$d/$1" ] && [ ! -L "$d/$1" ] && { echo "$d/$1"; exit 0; }; done; exit 1 ) \
+      || { echo "FAIL: no $1 but busybox's on PATH" >&2; exit 1; }; }
+    ip=$(real ip); tc=$(real tc); nsenter=$(real nsenter)
+    ns=hullpod; nsp=/var/run/netns/$ns
+    in_ns() { $nsenter --net=$nsp "$@"; }
+    $ip netns add $ns
+    $ip link add hveth0 type veth peer name eth0 netns $ns
+    $ip addr add 10.88.0.1/24 dev hveth0 && $ip link set hveth0 up
+    in_ns $ip addr add 10.88.0.2/24 dev eth0 && in_ns $ip link set eth0 up && in_ns $ip link set lo up
+    mac=$(in_ns $ip -br link show dev eth0 | awk '{print $3}')
+    echo "pod veth eth0: $mac"
+    $CTR run -d --with-ns network:$nsp $RT $IMG pn1 sleep 1000
+    out=$($CTR task exec --exec-id e1 pn1 ip addr show eth0)
+    echo "$out"
+    echo "$out" | grep -q "inet 10.88.0.2/24" || { echo "FAIL: the guest NIC lacks the veth's address"; exit 1; }
+    echo "$out" | grep -qi "link/ether $mac" || { echo "FAIL: the guest NIC lacks the veth's MAC $mac"; exit 1; }
+    in_ns $ip link show hulltap0 >/dev/null || { echo "FAIL: no tap in the pod namespace"; exit 1; }
+    in_ns $tc filter show dev eth0 ingress | tee /tmp/filters
+    grep -q "mirred.*hulltap0" /tmp/filters || { echo "FAIL: no mirred redirect from eth0 to the tap"; exit 1; }
+    $CTR task exec --exec-id e2 pn1 ping -c 3 -W 10 10.88.0.1 || { echo "FAIL: the pod cannot ping 10.88.0.1"; exit 1; }
+    # TCP both ways: the pod connects out, then the L1 side connects in.
+    nc -l -p 7777 > /tmp/from-pod & srv=$!
+    sleep 1
+    $CTR task exec --exec-id e3 pn1 sh -c 'echo hello-from-pod | nc -w 5 10.88.0.1 7777' || true
+    i=0; while [ ! -s /tmp/from-pod ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done
+    kill $srv 2>/dev/null || true
+    [ "$(cat /tmp/from-pod)" = hello-from-pod ] || { echo "FAIL: the L1 side got '$(cat /tmp/from-pod)' from the pod"; exit 1; }
+    $CTR task exec --exec-id e4 pn1 sh -c 'nc -l -p 7778 > /tmp/got' & ex=$!
+    i=0; until echo hello-to-pod | nc -w 5 10.88.0.2 7778; do i=$((i+1)); [ $i -lt 30 ] || { echo "FAIL: cannot connect to the pod's 10.88.0.2:7778"; exit 1; }; sleep 0.5; done
+    wait $ex || true
+    got=$($CTR task exec --exec-id e5 pn1 cat /tmp/got)
+    [ "$got" = hello-to-pod ] || { echo "FAIL: the pod got '$got' from the L1 side"; exit 1; }
+    echo "ping and TCP both ways through the tc mirror: OK"
+    $CTR task kill -s SIGKILL pn1
+    i=0; while ! $CTR task ls | grep pn1 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: never STOPPED"; exit 1; }; sleep 0.1; done
+    $CTR task rm pn1
+    $CTR container rm pn1
+    in_ns $ip link show | tee /tmp/links
+    in_ns $tc qdisc show | tee /tmp/qdiscs
+    ! grep -q hulltap /tmp/links || { echo "FAIL: a tap is left in the pod namespace"; exit 1; }
+    ! grep -q ingress /tmp/qdiscs || { echo "FAIL: an ingress qdisc (tc filters) is left in the pod namespace"; exit 1; }
+    in_ns $ip -br addr show dev eth0 | grep -q 10.88.0.2/24 || { echo "FAIL: the veth lost its address"; exit 1; }
+    $ip netns del $ns
+    echo "no tap or tc filter left after delete" ;;
   cycles)
     n=$2
     host_state > /tmp/state.before
@@ -190,7 +242,7 @@ if [ "$1" = inner ]; then
 fi
 
 case "$1" in
-metrics|run-tty|image-cache|two-containers)
+metrics|run-tty|image-cache|two-containers|pod-network)
   run_case "sh $0 inner $1" ;;
 cycles|cycles-[0-9]*)
   # The issue asks for 20 cycles; under nested TCG each takes tens of seconds,
