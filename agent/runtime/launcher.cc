@@ -175,13 +175,32 @@ void do_setns(int fd, int type, const char* what) {
   } catch (const RuntimeError& e) {
     child_fail(sync, e);
   }
+  // The container process shares `sync` with us: it may speak ("R") only once
+  // the agent has our "P<pid>" and we have read its "A", else its "R" can
+  // overtake our "P" (the agent would take pid 0) or it can read our "A" (and
+  // the agent's "S" reach us). So it waits at a gate we open on our way out.
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) != 0)
+    child_fail(sync, RuntimeError(ErrorKind::internal, std::string("pipe: ") + std::strerror(errno)));
   pid_t p = ::fork();
   if (p < 0)
     child_fail(sync,
                RuntimeError(ErrorKind::internal, std::string("fork: ") + std::strerror(errno)));
-  if (p == 0) process_main(plan, sync);
+  if (p == 0) {
+    ::close(gate[1]);
+    char go = 0;
+    ssize_t n;
+    while ((n = ::read(gate[0], &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1 || go != 'G') ::_exit(125);  // we gave up: the agent kills and reaps it
+    ::close(gate[0]);
+    process_main(plan, sync);
+  }
+  ::close(gate[0]);
   send_msg(sync, "P" + std::to_string(p));
   expect_msg(sync, 'A');
+  while (::write(gate[1], "G", 1) < 0 && errno == EINTR) {
+  }
   ::_exit(0);
 }
 
@@ -258,6 +277,8 @@ Launched launch(Reaper& reaper, LaunchPlan& plan) {
           throw RuntimeError(ErrorKind::internal, "the container process sent no pty master");
         plan.terminal_master = std::move(fd);
       } else if (m[0] == 'R') {
+        if (pid <= 0)  // the intermediate's gate orders "P" first; never track pid 0
+          throw RuntimeError(ErrorKind::internal, "the container process was ready before its pid was known");
         break;
       }
     }
