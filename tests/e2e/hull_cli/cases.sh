@@ -10,6 +10,10 @@ ROOT=$R/run/hull-cli-e2e
 HULL="$(find_bin hull) --root $ROOT"
 VMFLAGS="--vmm $(find_bin hull-vmm) --kernel $KERNEL --initrd $R/opt/hull/share/hull/$ARCH/initramfs.cpio.lz4 --agent-timeout 120"
 BUNDLE=$R/opt/bundle
+# A foreground hull call that may wait on the guest is bounded: a hang fails the
+# case (exit status 143, SIGTERM from timeout) instead of stalling the run until the runner's limit.
+BOUND=240
+HULL_BOUNDED="timeout -k 10 $BOUND $HULL"  # busybox timeout: execs hull itself, signals reach it
 T=$(mktemp -d "${TMPDIR:-/tmp}/hull-cli.XXXXXX")
 
 fail() {
@@ -120,24 +124,50 @@ lifecycle)
   [ -n "$(live hull-vmm)" ] || fail "no VM for the created container"
   $HULL delete c2 || fail "delete of a created container"
   check_clean ;;
+exec-repeat)
+  # Ten detached execs in a row, each bounded: a quick exec once raced the agent's
+  # launcher (its "ready" overtook the pid report: ExecProcess hung or said pid 0
+  # and the exit never came). Under nesting that showed in about one exec in ten.
+  b=$(bundle_running sh -c 'echo started; while true; do sleep 0.2; done')
+  create_reaped c6 "$b"
+  $HULL start c6 || fail "start"
+  n=0
+  while [ $n -lt 10 ]; do
+    n=$((n + 1))
+    rm -f "$T/r.pid" "$T/r.exit"
+    subreaper "$T/r.pid" "$T/r.exit" -- $HULL exec --detach --pid-file "$T/r.pid" c6 sh -c "exit $n" \
+      </dev/null >"$T/r.out" 2>&1 &
+    i=0
+    while [ ! -s "$T/r.exit" ]; do
+      i=$((i + 1))
+      [ $i -le 600 ] || fail "detached exec $n: no exit status in 60 s (pid file: '$(cat "$T/r.pid" 2>/dev/null)'; output: $(cat "$T/r.out"); ps: $(timeout 30 $HULL ps c6 2>&1))"
+      sleep 0.1
+    done
+    grep -qx "exit $n" "$T/r.exit" || fail "detached exec $n: keeper status $(cat "$T/r.exit"), expected exit $n"
+    grep -q "guest pid 0$" "$ROOT/c6/keeper.log" && fail "an exec was reported as guest pid 0"
+  done
+  echo "10 detached execs exited with their status"
+  $HULL delete --force c6 || fail "delete --force"
+  wait_file "$T/c6.exit" 30
+  check_clean ;;
 exec-pause)
   b=$(bundle_running sh -c 'echo started; while true; do sleep 0.2; done')
   create_reaped c3 "$b"
   $HULL start c3 || fail "start"
-  out=$($HULL exec c3 sh -c 'echo exec-out; echo exec-err >&2' 2>&1 </dev/null); rc=$?
+  out=$($HULL_BOUNDED exec c3 sh -c 'echo exec-out; echo exec-err >&2' 2>&1 </dev/null); rc=$?
   echo "$out"
-  [ $rc -eq 0 ] || fail "exec exited $rc"
+  [ $rc -eq 0 ] || fail "exec exited $rc (143: stopped by timeout after $BOUND s)"
   echo "$out" | grep -qx exec-out || fail "exec's stdout missing"
   echo "$out" | grep -qx exec-err || fail "exec's stderr missing"
   echo "step: exec exit status"
-  $HULL exec c3 sh -c 'exit 5' </dev/null; rc=$?
+  $HULL_BOUNDED exec c3 sh -c 'exit 5' </dev/null; rc=$?
   [ $rc -eq 5 ] || fail "exec's exit status: $rc, expected 5"
   echo "step: exec --env --cwd"
-  $HULL exec --env E2E_VAR=yes --cwd /tmp c3 sh -c 'echo "$E2E_VAR $(pwd)"' </dev/null >"$T/env" 2>&1
+  $HULL_BOUNDED exec --env E2E_VAR=yes --cwd /tmp c3 sh -c 'echo "$E2E_VAR $(pwd)"' </dev/null >"$T/env" 2>&1
   grep -qx "yes /tmp" "$T/env" || fail "exec --env/--cwd: $(cat "$T/env")"
   echo "step: signal forwarding"
   # A signal to a foreground `hull exec` reaches the process in the guest (as runc forwards it).
-  $HULL exec c3 sh -c 'trap "exit 9" TERM; echo ready; while true; do sleep 0.2; done' >"$T/fx.out" 2>&1 </dev/null &
+  $HULL_BOUNDED exec c3 sh -c 'trap "exit 9" TERM; echo ready; while true; do sleep 0.2; done' >"$T/fx.out" 2>&1 </dev/null &
   xpid=$!
   wait_file "$T/fx.out" 120
   kill -TERM $xpid
