@@ -10,7 +10,10 @@
 namespace hull::cli {
 
 struct GlobalOptions {
-  std::string root = "/run/hull";  // state of every container, one directory each
+  // State of every container, one directory each; its own directory, since the
+  // shim keeps /run/hull/shim and /run/hull/rootfs-cache (a container named
+  // "shim" would collide). An explicit --root is used as is, as runc does.
+  std::string root = "/run/hull/containers";
   std::string log;                 // where runtime errors go, besides stderr
   std::string log_format = "text"; // text | json
   bool debug = false;

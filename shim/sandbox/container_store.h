@@ -1,5 +1,5 @@
 // The `hull` CLI's container state store: one directory per container under
-// the --root directory (default /run/hull), holding state.json (written
+// the --root directory (default /run/hull/containers), holding state.json (written
 // atomically: temp file + rename) and, while the container lives, its microVM's
 // sockets, rootfs image and logs. A container's status is worked out from the
 // stored status and whether its keeper process (the host process that owns the

@@ -8,7 +8,7 @@ HULL=$(command -v hull)
 T=$(mktemp -d "${TMPDIR:-/tmp}/podman-e2e.XXXXXX")
 fail() {
   echo "FAIL: $*"
-  for f in /run/hull/*/keeper.log; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done
+  for f in /run/hull/containers/*/keeper.log; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done
   exit 1
 }
 live() {
@@ -20,7 +20,8 @@ live() {
 }
 check_clean() {
   for p in hull-vmm hull conmon; do [ -z "$(live $p)" ] || fail "$p left behind: $(live $p)"; done
-  if [ -d /run/hull ] && [ -n "$(ls -A /run/hull)" ]; then fail "hull state left behind: $(ls -AR /run/hull)"; fi
+  S=/run/hull/containers  # hull's default --root
+  if [ -d $S ] && [ -n "$(ls -A $S)" ]; then fail "hull state left behind: $(ls -AR $S)"; fi
 }
 
 mkdir -p "$T/etc" "$T/storage" "$T/run" "$T/tmp"
@@ -47,7 +48,10 @@ mkdir -p /etc/containers
 [ -f /etc/containers/policy.json ] || echo '{"default":[{"type":"insecureAcceptAnything"}]}' >/etc/containers/policy.json
 [ -f /etc/containers/registries.conf ] || echo 'unqualified-search-registries = []' >/etc/containers/registries.conf
 export CONTAINERS_STORAGE_CONF="$T/etc/storage.conf" CONTAINERS_CONF="$T/etc/containers.conf"
-PODMAN="podman --runtime $HULL"
+# Every podman call through hull is bounded: a hang fails the case (exit status
+# 143, SIGTERM from timeout) instead of stalling the run until the e2e runner's limit.
+BOUND=240
+PODMAN="timeout -k 10 $BOUND podman --runtime $HULL"  # busybox timeout: execs podman itself
 
 img=$(podman pull -q oci-archive:/opt/busybox.tar 2>"$T/pull.err") || { cat "$T/pull.err"; fail "podman pull of the OCI archive"; }
 echo "image: $img"
@@ -64,12 +68,12 @@ run-rm)
   check_clean ;;
 detached-exec)
   # podman run -d / exec / stop / rm: conmon's `hull exec --detach --pid-file`, `hull kill`, `hull state`.
-  cid=$($PODMAN run -d --network none "$img" sh -c 'trap "exit 0" TERM; while true; do sleep 0.2; done' 2>"$T/err") \
-    || { cat "$T/err"; fail "podman run -d"; }
+  cid=$($PODMAN run -d --network none "$img" sh -c 'trap "exit 0" TERM; while true; do sleep 0.2; done' 2>"$T/err"); rc=$?
+  [ $rc -eq 0 ] || { cat "$T/err"; fail "podman run -d: exit status $rc (143: stopped by timeout after $BOUND s)"; }
   echo "container $cid"
   [ "$(podman inspect --format '{{.State.Status}}' "$cid")" = running ] || fail "not running: $(podman ps -a)"
   out=$($PODMAN exec "$cid" echo inside 2>"$T/err"); rc=$?
-  [ $rc -eq 0 ] && [ "$out" = inside ] || { cat "$T/err"; fail "podman exec: rc $rc, output '$out'"; }
+  [ $rc -eq 0 ] && [ "$out" = inside ] || { cat "$T/err"; fail "podman exec: rc $rc (143: stopped by timeout after $BOUND s), output '$out'"; }
   $PODMAN exec "$cid" sh -c 'exit 6' 2>"$T/err"; rc=$?
   [ $rc -eq 6 ] || { cat "$T/err"; fail "podman exec's exit status: $rc, expected 6"; }
   $PODMAN stop -t 30 "$cid" >/dev/null 2>"$T/err" || { cat "$T/err"; fail "podman stop"; }
