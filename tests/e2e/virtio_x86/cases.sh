@@ -166,11 +166,15 @@ case "$name" in
     patch_drive "$W/b.img"
     [ "$code" = 204 ] || fail "PATCH to b.img answered $code: $(cat "$W/resp")"
     [ "$(drive_path)" = "$W/b.img" ] || fail "after the PATCH the drive's path is '$(drive_path)'"
+    # The guest waits for this mark before it reboots (after its own checks).
+    wait_for "$CONSOLE" "HULL_E2E_SWAP_CACHED" 120 || fail "guest did not finish reading B"
+    printf 'DISK-B-CHECKED' | dd of="$W/b.img" conv=notrunc 2>/dev/null
     wait_exit 200
     [ $rc = 0 ] || fail "hull-vmm exited $rc"
     console_has "HULL_E2E_SWAP_SEEN size=4096 DISK-B-SWAPPED"
     console_has "HULL_E2E_SWAP_TAIL DISK-B-TAIL"
     console_has "HULL_E2E_SWAP_CACHED DISK-B-SWAPPED"
+    console_has "HULL_E2E_SWAP_RELEASED"
     pass "bad PATCH: 400 $refused, guest kept reading A; PATCH to B: guest saw the new size (config change) and B's data: $(grep HULL_E2E_SWAP_SEEN "$CONSOLE" | tr -d '\r' | tr '\n' ';')" ;;
 
   vsock)
