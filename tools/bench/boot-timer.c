@@ -3,9 +3,11 @@
  *   marker_ms     - when a line containing --marker STRING appears on its stdout
  *   exit_ms       - when it exits (or is killed after the marker with --kill-after-marker)
  * plus the process's RssAnon/RssFile/RssShmem (KiB) sampled at the marker.
+ * --ready-file PATH creates PATH when the marker arrives, so a script running many
+ * timers at once (tools/bench/oci-run's scaling curve) sees each start as it happens.
  * Prints one JSON object. Built statically by tools/bench/vmm-boot so it runs in the L1.
  * usage: boot-timer [--socket PATH] [--kill-after-socket] [--marker STRING] [--kill-after-marker]
- *                   [--timeout S] -- CMD ARGS... */
+ *                   [--ready-file PATH] [--timeout S] -- CMD ARGS... */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -39,12 +41,13 @@ static long status_kib(pid_t pid, const char *field) {
 }
 
 int main(int argc, char **argv) {
-  const char *sock = NULL, *marker = NULL;
+  const char *sock = NULL, *marker = NULL, *ready_file = NULL;
   int kill_after = 0, kill_after_socket = 0, timeout_s = 300, i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     if (!strcmp(argv[i], "--socket") && i + 1 < argc) sock = argv[++i];
     else if (!strcmp(argv[i], "--marker") && i + 1 < argc) marker = argv[++i];
     else if (!strcmp(argv[i], "--kill-after-marker")) kill_after = 1;
+    else if (!strcmp(argv[i], "--ready-file") && i + 1 < argc) ready_file = argv[++i];
     else if (!strcmp(argv[i], "--kill-after-socket")) kill_after_socket = 1;
     else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) timeout_s = atoi(argv[++i]);
     else { fprintf(stderr, "boot-timer: unknown argument %s\n", argv[i]); return 2; }
@@ -97,6 +100,10 @@ int main(int argc, char **argv) {
             anon = status_kib(pid, "RssAnon");
             file = status_kib(pid, "RssFile");
             shmem = status_kib(pid, "RssShmem");
+            if (ready_file) {
+              int fd = open(ready_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+              if (fd >= 0) close(fd);
+            }
             if (kill_after) kill(pid, SIGKILL);
           }
           len = 0;

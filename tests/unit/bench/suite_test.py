@@ -1,0 +1,179 @@
+"""Unit tests of tools/bench/suite: statistics, each benchmark's parser, the JSON shape,
+the markdown and (where gnuplot is installed) the charts, on made-up outputs."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools", "bench"))
+from suite import charts, collect, main, report, stats  # noqa: E402
+
+
+class Stats(unittest.TestCase):
+    def test_median_min_max_of_odd_and_even_counts(self):
+        s = stats.summarize([5, 1, 3])
+        self.assertEqual((s["median"], s["min"], s["max"], s["n"], s["failed"]), (3, 1, 5, 3, 0))
+        self.assertEqual(stats.summarize([4, 1, 3, 2])["median"], 2.5)
+
+    def test_not_reached_values_count_as_failed(self):
+        s = stats.summarize([-1, None, 7])
+        self.assertEqual((s["median"], s["n"], s["failed"]), (7, 1, 2))
+        empty = stats.summarize([-1])
+        self.assertIsNone(empty["median"])
+        self.assertEqual(empty["failed"], 1)
+
+    def test_ratio_of_medians(self):
+        self.assertEqual(stats.ratio(stats.summarize([2, 4, 6]), stats.summarize([8])), 0.5)
+        self.assertIsNone(stats.ratio(stats.summarize([]), stats.summarize([8])))
+        self.assertIsNone(stats.ratio(stats.summarize([1]), stats.summarize([0])))
+
+    def test_figure_has_a_ratio_per_peer(self):
+        f = stats.figure("x", "ms", "lower", {"hull": stats.summarize([1]), "crun": stats.summarize([4]),
+                                              "runc": stats.summarize([2])})
+        self.assertEqual(f["ratios"], {"hull/crun": 0.25, "hull/runc": 0.5})
+
+
+class Parsers(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def vmm_boot_file(self):
+        lines = []
+        for rnd, (h, q) in enumerate([(400, 2000), (600, 3000), (500, 2500)], 1):
+            lines.append({"round": rnd, "vmm": "hull", "what": "api", "result": {"api_ready_ms": h, "rss_anon_kib": 220}})
+            lines.append({"round": rnd, "vmm": "qemu", "what": "api", "result": {"api_ready_ms": q, "rss_anon_kib": 8000}})
+            lines.append({"round": rnd, "vmm": "hull", "what": "boot", "result": {"marker_ms": h * 10, "exit_ms": h * 11}})
+            lines.append({"round": rnd, "vmm": "qemu", "what": "boot", "result": {"marker_ms": -1, "exit_ms": q * 11}})
+        lines.append({"round": 0, "vmm": "hull", "what": "memory",
+                      "result": {"rss_kib": 44000, "guest_resident_kib": 37000, "vmm_overhead_kib": 7000}})
+        return self.write("vmm.jsonl", "\n".join(json.dumps(x) for x in lines) + "\nnot json\n{broken\n")
+
+    def test_vmm_boot(self):
+        r = collect.vmm_boot(self.vmm_boot_file())
+        figs = {f["id"]: f for f in r["figures"]}
+        self.assertEqual(figs["vmm_api_ready"]["values"]["hull"]["median"], 500)
+        self.assertEqual(figs["vmm_api_ready"]["ratios"]["hull/qemu"], 0.2)
+        self.assertEqual(figs["vmm_init_marker"]["values"]["qemu"]["failed"], 3)
+        self.assertIsNone(figs["vmm_init_marker"]["ratios"]["hull/qemu"])
+        self.assertEqual(figs["vmm_overhead"]["values"]["hull"]["median"], 7000)
+        self.assertEqual(r["malformed_lines"], 1)
+
+    def test_agent_start(self):
+        path = self.write("agent.txt", "ENV l1_kernel=6.1 crun=crun_1.8\nWARMUP agent 99\nRUN agent 10\nRUN agent 30\n"
+                                       "RUN crun 5\nRUN runc 20\nRUN runc x\nRSS idle 4096\nRSS_AFTER busy 8192\n")
+        r = collect.agent_start(path)
+        f = r["figures"][0]
+        self.assertEqual(f["values"]["hull"]["median"], 20)
+        self.assertEqual(f["ratios"], {"hull/crun": 4.0, "hull/runc": 1.0})
+        self.assertEqual(r["env"]["l1_kernel"], "6.1")
+        self.assertEqual(r["malformed_lines"], 1)
+        self.assertEqual([g["id"] for g in r["figures"][1:]], ["agent_rss_idle_kib"])
+
+    def test_container_start_and_shim_phases(self):
+        doc = {"start": {"hull": {"rounds_ms": [9000, None, 11000]}, "runc": {"rounds_ms": [3000, 3000, 3000]},
+                         "crun": {"rounds_ms": [2000, 2000, 2000]}},
+               "memory": {"hull": {"pss_kib": 81920, "procs": []}, "runc": {"pss_kib": 18432}},
+               "l1": {"l1_kernel": "6.1"}}
+        res = self.write("cs.json", json.dumps(doc))
+        log = ("shim log: msg=\"microVM configured and started (hull-vmm spawned, API, InstanceStart) (900 ms)\"\n"
+               "shim log: msg=\"guest agent reachable (kernel boot, init, agent listening) (5000 ms)\"\n"
+               "shim log: msg=\"container created in the guest (300 ms)\"\n"
+               "unrelated (77 ms)\n")
+        r = collect.container_start(res, self.write("cs.log", log))
+        figs = {f["id"]: f for f in r["figures"]}
+        self.assertEqual(figs["ctr_run"]["values"]["hull"]["median"], 10000)
+        self.assertEqual(figs["ctr_run"]["values"]["hull"]["failed"], 1)
+        self.assertEqual(figs["ctr_run"]["ratios"]["hull/crun"], 5.0)
+        self.assertEqual(figs["pod_pss"]["values"]["crun"]["n"], 0)
+        self.assertEqual(r["hull_phases_ms"]["agent"]["median"], 5000)
+        self.assertEqual(r["hull_phases_ms"]["stop"]["n"], 0)
+
+    def test_virtio(self):
+        path = self.write("virtio.txt", "RESULT hull blk_seq_read_mibs 200\nRESULT qemu blk_seq_read_mibs 100\n"
+                                        "RESULT hull vsock_h2g_mibs nan\nRESULT qemu vsock_h2g_mibs 50\ngarbage\n")
+        figs = {f["id"]: f for f in collect.virtio(path)["figures"]}
+        self.assertEqual(figs["blk_seq_read_mibs"]["ratios"]["hull/qemu"], 2.0)
+        self.assertEqual(figs["blk_seq_read_mibs"]["better"], "higher")
+        self.assertEqual(figs["vsock_h2g_mibs"]["values"]["hull"]["n"], 0)
+
+    def oci_file(self):
+        rows = [{"what": "env", "l1_kernel": "6.1", "mode": "nested"},
+                {"what": "run", "runtime": "hull", "round": 0, "result": {"marker_ms": 99999, "exit_ms": 1}},
+                {"what": "run", "runtime": "hull", "round": 1, "result": {"marker_ms": 8000, "exit_ms": 9000}},
+                {"what": "run", "runtime": "crun", "round": 1, "result": {"marker_ms": 1000, "exit_ms": 1100}},
+                {"what": "scale", "runtime": "hull", "count": 2, "all_ready_ms": 20000, "each_ms": [15000, 19000],
+                 "failed": 0, "pss_kib": 163840, "rss_kib": 170000, "processes": 4},
+                {"what": "scale", "runtime": "hull", "count": 1, "all_ready_ms": 9000, "each_ms": [8800],
+                 "failed": 0, "pss_kib": 81920, "rss_kib": 85000, "processes": 2},
+                {"what": "scale", "runtime": "crun", "count": 1, "all_ready_ms": 1000, "each_ms": [900],
+                 "failed": 0, "pss_kib": 2048, "rss_kib": 3000, "processes": 2},
+                {"what": "scale", "runtime": "crun", "count": "two"}]
+        return self.write("oci.jsonl", "\n".join(json.dumps(x) for x in rows) + "\n")
+
+    def test_oci_run_drops_the_warm_up_and_sorts_the_curve(self):
+        r = collect.oci_run(self.oci_file())
+        first = {f["id"]: f for f in r["figures"]}["oci_run_first_output"]
+        self.assertEqual(first["values"]["hull"]["samples"], [8000])
+        self.assertEqual(first["ratios"]["hull/crun"], 8.0)
+        self.assertEqual([(s["runtime"], s["count"]) for s in r["scaling"]], [("crun", 1), ("hull", 1), ("hull", 2)])
+        self.assertEqual(r["scaling"][2]["each_ms"]["median"], 17000)
+        self.assertEqual(r["malformed_lines"], 1)
+
+    def test_document_markdown_and_charts(self):
+        doc = {"schema": main.SCHEMA, "command": "tools/bench/run --quick", "duration_s": 60, "build_dir": "build",
+               "kvm": "nested", "loadavg_at_end": [1, 2, 3],
+               "machine": {"date": "2026-11-23T17:00:00Z", "cpu": "cpu", "cores": 2, "versions": {}},
+               "benchmarks": {"vmm-boot": dict(collect.vmm_boot(self.vmm_boot_file()), command="vmm-boot", status="ok",
+                                               duration_s=1, rc=0),
+                              "scaling": dict(collect.oci_run(self.oci_file()), command="oci-run", status="ok",
+                                              duration_s=1, rc=0)}}
+        json.loads(json.dumps(doc))  # the document is plain JSON
+        md = os.path.join(self.dir, "results.md")
+        drawn = {}
+        if shutil.which("gnuplot"):
+            drawn, errors = charts.draw_all(doc, self.dir, self.dir)
+            self.assertEqual(errors, [])
+            for name in ("timeline", "latency", "memory", "scaling"):
+                self.assertTrue(drawn[name], name)
+                with open(drawn[name], "rb") as f:
+                    self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        else:
+            print("gnuplot not installed: charts not checked (apt-get install gnuplot-nox)")
+        text = report.render(doc, drawn, md)
+        self.assertIn("hull/qemu = **0.20**", text)
+        self.assertIn("| hull | 2 | 20.00 | 17.00 (15.00-19.00) | 0 | 160.0 | 80.0 |", text)
+        if drawn:
+            self.assertIn("![Scaling](bench-scaling.png)", text)
+
+    def test_no_data_draws_no_chart(self):
+        drawn, errors = charts.draw_all({"benchmarks": {}}, self.dir, self.dir)
+        self.assertEqual((drawn, errors), ({"timeline": None, "latency": None, "memory": None, "scaling": None}, []))
+
+
+class Arguments(unittest.TestCase):
+    def test_quick_and_only(self):
+        o = main.parse_args(["--quick", "--only", "vmm-boot,scaling"])
+        self.assertEqual((o.rounds, o.names, o.counts), (1, ("vmm-boot", "scaling"), [1, 2]))
+        o = main.parse_args([])
+        self.assertEqual((o.rounds, o.counts, o.names), (5, [1, 2, 5, 10, 20, 50], main.NAMES))
+
+    def test_bad_arguments_exit_2(self):
+        for argv in (["--only", "nope"], ["--counts", "1,x"], ["--rounds", "0"], ["--counts", "0"]):
+            with self.assertRaises(SystemExit) as e:
+                main.parse_args(argv)
+            self.assertEqual(e.exception.code, 2, argv)
+
+
+if __name__ == "__main__":
+    unittest.main()

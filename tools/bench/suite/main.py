@@ -1,0 +1,195 @@
+"""tools/bench/run: hull's benchmark suite in one command.
+
+Runs each benchmark (each one measures hull side by side with its peer in one L1 run), collects
+their results into ONE JSON document (machine, versions, figures with median/min/max/n and
+hull/peer ratios, the scaling curve), and writes the generated markdown and PNG charts.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from . import charts, collect, machine, report
+
+SCHEMA = "hull-bench/1"
+HERE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # tools/bench
+REPO = os.path.dirname(os.path.dirname(HERE))
+NAMES = ("vmm-boot", "hull-run", "agent-start", "container-start", "virtio", "scaling")
+
+
+class SuiteError(Exception):
+    pass
+
+
+def plan(name, o, work):
+    """(command, {role: file}) of one benchmark; the parser reads the files."""
+    b, arch = o.build, "x86_64"
+    vmm, hull, shim = f"{b}/bin/hull-vmm", f"{b}/bin/hull", f"{b}/bin/containerd-shim-hull-v2"
+    kernel, initrd = f"{b}/guest/{arch}/bzImage", f"{b}/guest/{arch}/initramfs.cpio.lz4"
+    f = lambda n: os.path.join(work, n)
+    if name == "vmm-boot":
+        return ([f"{HERE}/vmm-boot", "--vmm", vmm, "--kernel", kernel, "--rounds", str(o.rounds), "--json", f("vmm-boot.jsonl")],
+                {"jsonl": f("vmm-boot.jsonl")})
+    if name == "hull-run":
+        return ([f"{HERE}/oci-run", "--rounds", str(o.rounds), "--counts", "", "--hull", hull, "--vmm", vmm,
+                 "--kernel", kernel, "--initrd", initrd, "--out", f("hull-run.jsonl")], {"jsonl": f("hull-run.jsonl")})
+    if name == "scaling":
+        mem = max(2048, 1024 + 100 * max(o.counts))
+        return ([f"{HERE}/oci-run", "--rounds", "0", "--counts", " ".join(map(str, o.counts)), "--memory", str(mem),
+                 "--hull", hull, "--vmm", vmm, "--kernel", kernel, "--initrd", initrd, "--timeout", "5400",
+                 "--out", f("scaling.jsonl")], {"jsonl": f("scaling.jsonl")})
+    if name == "agent-start":
+        return ([f"{HERE}/agent-start", "--build", b, "--rounds", str(o.rounds), "--runs", "1" if o.quick else "2",
+                 "--raw", f("agent-start.txt")], {"raw": f("agent-start.txt")})
+    if name == "container-start":
+        return ([f"{HERE}/container-start", "--rounds", str(o.rounds), "--shim", shim, "--vmm", vmm, "--kernel", kernel,
+                 "--initrd", initrd, "--out", f("container-start.json")],
+                {"result_json": f("container-start.json"), "stderr_log": f("container-start.log")})
+    if name == "virtio":
+        return ([f"{REPO}/tests/e2e/virtio_x86/bench/virtio-bench", "--vmm", vmm, "--kernel", kernel,
+                 "--rounds", str(o.rounds), "--bytes", str(1 << 20 if o.quick else 16 << 20), "--raw", f("virtio.txt")],
+                {"raw": f("virtio.txt")})
+    raise SuiteError(f"unknown benchmark {name}")
+
+
+PARSER_OF = {"vmm-boot": collect.vmm_boot, "hull-run": collect.oci_run, "scaling": collect.oci_run,
+             "agent-start": collect.agent_start, "container-start": collect.container_start, "virtio": collect.virtio}
+
+
+def progress(o, text):
+    if not o.quiet:
+        print(f"bench: {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+def run_one(name, o, work):
+    cmd, files = plan(name, o, work)
+    log_path = os.path.join(work, f"{name}.log")
+    progress(o, f"{name}: starting ({' '.join(cmd[1:])})")
+    t0 = time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                                cwd=REPO)
+
+        def pump():
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                if not o.quiet:
+                    print(f"  [{name}] {line.rstrip()}", file=sys.stderr, flush=True)
+        t = threading.Thread(target=pump)
+        t.start()
+        rc = proc.wait()
+        t.join()
+    took = time.monotonic() - t0
+    if "stderr_log" in files:
+        shutil.copy(log_path, files["stderr_log"])
+    entry = {"command": " ".join(os.path.relpath(c, REPO) if c.startswith(REPO + "/") else c for c in cmd),
+             "rc": rc, "duration_s": round(took, 1), "loadavg_after": machine.loadavg()}
+    try:
+        missing = [p for p in files.values() if not os.path.exists(p)]
+        if missing:
+            raise SuiteError(f"it wrote no {', '.join(os.path.basename(p) for p in missing)}")
+        entry.update(PARSER_OF[name](**files))
+        got = sum(v.get("n", 0) for fig in entry.get("figures", []) for v in fig["values"].values())
+        got += len(entry.get("scaling", []))
+        entry["status"] = "ok" if rc == 0 and got else ("partial" if got else "failed")
+        if not got:
+            entry["error"] = f"no measurements (exit status {rc}); its log: {log_path}"
+    except (SuiteError, OSError, ValueError) as e:
+        entry.update(status="failed", figures=[], error=f"{e} (exit status {rc})")
+    progress(o, f"{name}: {entry['status']} in {took:.0f} s")
+    return entry
+
+
+def kvm_mode(build):
+    hull = os.path.join(build, "bin", "hull")
+    if not os.access(hull, os.X_OK):
+        return "unknown (no hull binary)"
+    out = subprocess.run([hull, "check"], capture_output=True, text=True)
+    return ("this host's /dev/kvm (hull check: usable)" if out.returncode == 0 else
+            "nested L1 under QEMU TCG (hull check: " + (out.stdout + out.stderr).strip().splitlines()[0][:200] + ")")
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="tools/bench/run", description=__doc__.strip(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=f"benchmarks: {', '.join(NAMES)}. Takes ~40-60 min on a loaded 2-core machine; "
+                                       "--quick takes a few minutes per benchmark.")
+    p.add_argument("--quick", action="store_true", help="1 round, small sizes, scaling counts 1,2 (a smoke run)")
+    p.add_argument("--only", help="comma-separated benchmarks to run (default: all)")
+    p.add_argument("--rounds", type=int, help="rounds per benchmark (default 5; --quick: 1)")
+    p.add_argument("--counts", help="scaling: sandboxes at once, comma-separated (default 1,2,5,10,20,50)")
+    p.add_argument("--build", default=os.path.join(REPO, "build"), help="build tree with bin/ and guest/ (default build/)")
+    p.add_argument("--out-dir", default=os.path.join(REPO, "docs"),
+                   help="where the JSON, markdown and charts go (default docs/)")
+    p.add_argument("--keep", action="store_true", help="keep the work directory with every raw output")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    o = p.parse_args(argv)
+    o.names = NAMES if not o.only else tuple(n.strip() for n in o.only.split(",") if n.strip())
+    bad = [n for n in o.names if n not in NAMES]
+    if bad or not o.names:
+        p.error(f"--only: unknown benchmark {', '.join(bad) or '(none given)'}; choose from {', '.join(NAMES)}")
+    if o.rounds is None:
+        o.rounds = 1 if o.quick else 5
+    if o.rounds < 1:
+        p.error("--rounds must be at least 1")
+    try:
+        o.counts = [int(c) for c in (o.counts or ("1,2" if o.quick else "1,2,5,10,20,50")).split(",")]
+    except ValueError:
+        p.error("--counts takes positive integers separated by commas, e.g. 1,2,5")
+    if not o.counts or min(o.counts) < 1:
+        p.error("--counts takes positive integers separated by commas, e.g. 1,2,5")
+    o.build = os.path.abspath(o.build)
+    o.out_dir = os.path.abspath(o.out_dir)
+    return o
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    o = parse_args(argv)
+    for tool in ("hull-vmm", "hull"):
+        if not os.access(os.path.join(o.build, "bin", tool), os.X_OK):
+            print(f"bench: no {o.build}/bin/{tool}: build the project first (cmake --build build), or give --build",
+                  file=sys.stderr)
+            return 1
+    os.makedirs(o.out_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="hull-bench-")
+    t0 = time.monotonic()
+    doc = {"schema": SCHEMA, "command": "tools/bench/run " + " ".join(argv), "build_dir": o.build,
+           "rounds": o.rounds, "quick": o.quick, "machine": machine.describe(REPO), "kvm": kvm_mode(o.build),
+           "benchmarks": {}}
+    progress(o, f"{len(o.names)} benchmark(s), {o.rounds} round(s) each; load average {doc['machine']['loadavg_at_start']}; "
+                f"KVM: {doc['kvm']}")
+    try:
+        for name in o.names:
+            doc["benchmarks"][name] = run_one(name, o, work)
+        doc["l1"] = next((b.get("env") for b in doc["benchmarks"].values() if b.get("env", {}).get("l1_kernel")), {})
+        doc["loadavg_at_end"] = machine.loadavg()
+        doc["duration_s"] = round(time.monotonic() - t0, 1)
+        progress(o, "drawing the charts")
+        drawn, doc["chart_errors"] = charts.draw_all(doc, o.out_dir, work)
+        doc["charts"] = {k: (os.path.basename(p) if p else None) for k, p in drawn.items()}
+        json_path = os.path.join(o.out_dir, "benchmark-results.json")
+        md_path = os.path.join(o.out_dir, "benchmark-results.md")
+        with open(json_path, "w") as f:
+            json.dump(doc, f, indent=1, sort_keys=False)
+            f.write("\n")
+        report.render(doc, drawn, md_path)
+        progress(o, f"wrote {json_path}, {md_path} and {sum(1 for p in drawn.values() if p)} chart(s)")
+    finally:
+        if o.keep:
+            progress(o, f"raw outputs kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    for err in doc.get("chart_errors", []):
+        print(f"bench: chart not drawn: {err}", file=sys.stderr)
+    failed = [n for n, b in doc["benchmarks"].items() if b["status"] == "failed"]
+    if failed:
+        print(f"bench: failed: {', '.join(failed)} (see the markdown for why)", file=sys.stderr)
+        return 1
+    return 0
