@@ -9,9 +9,12 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
+#include "boot_timeline.h"
 #include "pid1.h"
 #include "runtime/runtime.h"
 #include "service/agent_service.h"
@@ -25,11 +28,20 @@ void log_line(const std::string& m) {
   std::fprintf(stderr, "hull-agent: %s\n", m.c_str());
 }
 
+// Milliseconds since the guest kernel started (CLOCK_BOOTTIME): the agent's
+// start-up phases on the same time line as the kernel's printk stamps.
+long boot_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const bool pid1 = ::getpid() == 1;
   auto started = std::chrono::steady_clock::now();
+  const long exec_boot_ms = boot_ms();
   // Every line written to stderr from here on also lands in the ring the host
   // reads with ReadAgentLog.
   hull::service::LogRing log_ring;
@@ -78,6 +90,7 @@ int main(int argc, char** argv) {
       hull::agent::power_off();
     }
   }
+  const long setup_boot_ms = boot_ms();
 
   // SIGTERM/SIGINT are taken by a thread; nothing else may die of them or of SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
@@ -125,8 +138,16 @@ int main(int argc, char** argv) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
+  const long serving_boot_ms = boot_ms();
   log_line("serving hull.agent.v1 on " + listen + " (" + std::to_string(ms) + " ms after start" +
            (pid1 ? ", PID 1)" : ")"));
+  // Only on request: every console byte costs boot time (boot_timeline.h).
+  if (pid1 && std::getenv("hull_boot_timeline") != nullptr) {
+    log_line("boot clock (ms since the kernel started): /init exec " + std::to_string(exec_boot_ms) +
+             ", guest set up " + std::to_string(setup_boot_ms) + ", serving " +
+             std::to_string(serving_boot_ms));
+    hull::agent::print_boot_timeline(stderr);
+  }
   hull::service::accept_loop(*server, listen_fd.get(), stop);
 
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
