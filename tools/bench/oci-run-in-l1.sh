@@ -11,7 +11,7 @@
 set -u
 R=${E2E_ROOT:-}
 N=${N:-5}
-COUNTS=${COUNTS:-1 2 5}
+COUNTS=${COUNTS-1 2 5}  # empty: no scaling curve
 ARCH=$(uname -m)
 find_bin() { if [ -x "/opt/hull/bin/$1" ]; then echo "/opt/hull/bin/$1"; else command -v "$1"; fi; }
 HULL_BIN=$(find_bin hull)
@@ -45,11 +45,8 @@ run_cmd() {  # RUNTIME BUNDLE ID: the foreground run command
     crun) echo "crun --root $CRUN_STATE run --bundle $2 $3" ;;
   esac
 }
-kill_cmd() {  # RUNTIME ID
-  case "$1" in
-    hull) $HULL_BIN --root "$STATE" kill "$2" KILL ;;
-    crun) crun --root "$CRUN_STATE" kill "$2" KILL ;;
-  esac
+kill_cmd() {  # crun ID
+  crun --root "$CRUN_STATE" kill "$2" KILL
 }
 q() { "$@" 2>&1 | head -1 | sed 's/"/\\"/g'; }
 echo "{\"what\": \"env\", \"mode\": \"${E2E_MODE:-nested}\", \"l1_kernel\": \"$(uname -r)\", \"l1_cpus\": $(grep -c ^processor /proc/cpuinfo), \"l1_mem_kib\": $(awk '/MemTotal/ {print $2}' /proc/meminfo), \"crun\": \"$(q crun --version)\", \"thp\": \"$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)\"}"
@@ -132,21 +129,29 @@ scale() {  # RUNTIME COUNT
   sleep 2  # let the guests settle (agent idle)
   set -- $(memory_of $timers)
   pss=$1 rss=$2 procs=$3
-  for k in $(seq 1 "$count"); do kill_cmd "$rt" "s-$rt-$count-$k" >/dev/null 2>&1; done
-  # the runs end once their containers are killed; whatever still runs after 60 s is stopped
+  # End them: crun's containers with `crun kill`; a foreground `hull run` is ended by a signal
+  # (the state it leaves, a VMM it leaves, are cleaned up below)
+  if [ "$rt" = crun ]; then
+    for k in $(seq 1 "$count"); do kill_cmd crun "s-$rt-$count-$k" >/dev/null 2>&1; done
+  else
+    kill -TERM $(children_of $timers) 2>/dev/null
+  fi
   i=0
-  while alive $timers && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+  while alive $timers && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
   if alive $timers; then
-    say "$rt: runs still alive 60 s after kill; terminating them"
-    kill -TERM $(children_of $timers) 2>/dev/null; sleep 5
+    say "$rt: runs still alive 30 s after the signal; killing them"
     kill -KILL $(children_of $timers) 2>/dev/null
   fi
-  for t in $timers; do wait "$t"; done
   for p in /proc/[0-9]*; do  # no VMM may outlive its count
-    [ "$(readlink "$p/exe" 2>/dev/null)" = "$VMM_BIN" ] && { say "a hull-vmm outlived its run: killing ${p#/proc/}"; kill -KILL "${p#/proc/}"; }
+    [ "$(readlink "$p/exe" 2>/dev/null)" = "$VMM_BIN" ] && kill -KILL "${p#/proc/}" 2>/dev/null
   done
-  [ "$rt" = hull ] && for k in $(seq 1 "$count"); do $HULL_BIN --root "$STATE" delete --force "s-$rt-$count-$k" >/dev/null 2>&1; done
-  [ "$rt" = crun ] && for k in $(seq 1 "$count"); do crun --root "$CRUN_STATE" delete -f "s-$rt-$count-$k" >/dev/null 2>&1; done
+  for t in $timers; do wait "$t"; done
+  if [ "$rt" = crun ]; then
+    for k in $(seq 1 "$count"); do crun --root "$CRUN_STATE" delete -f "s-$rt-$count-$k" >/dev/null 2>&1; done
+  else
+    for k in $(seq 1 "$count"); do $HULL_BIN --root "$STATE" delete --force "s-$rt-$count-$k" >/dev/null 2>&1; done
+    rm -rf "$STATE"/s-* 2>/dev/null
+  fi
   each=""
   failed=0
   for k in $(seq 1 "$count"); do

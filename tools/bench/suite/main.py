@@ -41,6 +41,7 @@ def plan(name, o, work):
     if name == "scaling":
         mem = max(2048, 1024 + 100 * max(o.counts))
         return ([f"{HERE}/oci-run", "--rounds", "0", "--counts", " ".join(map(str, o.counts)), "--memory", str(mem),
+                 "--cpus", str(o.scaling_cpus),
                  "--hull", hull, "--vmm", vmm, "--kernel", kernel, "--initrd", initrd, "--timeout", "5400",
                  "--out", f("scaling.jsonl")], {"jsonl": f("scaling.jsonl")})
     if name == "agent-start":
@@ -106,13 +107,30 @@ def run_one(name, o, work):
     return entry
 
 
+def programs(build):
+    """What was measured: size and modification time of the programs and the guest."""
+    out = {}
+    for rel in ("bin/hull-vmm", "bin/hull", "bin/containerd-shim-hull-v2", "bin/hull-agent",
+                "guest/x86_64/bzImage", "guest/x86_64/initramfs.cpio.lz4"):
+        try:
+            st = os.stat(os.path.join(build, rel))
+        except OSError:
+            continue
+        out[rel] = {"bytes": st.st_size,
+                    "modified": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(st.st_mtime))}
+    return out
+
+
 def kvm_mode(build):
     hull = os.path.join(build, "bin", "hull")
     if not os.access(hull, os.X_OK):
         return "unknown (no hull binary)"
     out = subprocess.run([hull, "check"], capture_output=True, text=True)
-    return ("this host's /dev/kvm (hull check: usable)" if out.returncode == 0 else
-            "nested L1 under QEMU TCG (hull check: " + (out.stdout + out.stderr).strip().splitlines()[0][:200] + ")")
+    if out.returncode == 0:
+        return "this host's /dev/kvm (hull check: usable)"
+    lines = (out.stdout + out.stderr).strip().splitlines()
+    why = next((l.strip() for l in lines if l.strip() and not l.lstrip().startswith("ok")), "not usable")
+    return f"nested L1 under QEMU TCG (hull check: {why[:240]})"
 
 
 def parse_args(argv):
@@ -124,6 +142,8 @@ def parse_args(argv):
     p.add_argument("--only", help="comma-separated benchmarks to run (default: all)")
     p.add_argument("--rounds", type=int, help="rounds per benchmark (default 5; --quick: 1)")
     p.add_argument("--counts", help="scaling: sandboxes at once, comma-separated (default 1,2,5,10,20,50)")
+    p.add_argument("--scaling-cpus", type=int, default=2,
+                   help="vCPUs of the scaling benchmark's L1 (default 2: N microVMs boot at once)")
     p.add_argument("--build", default=os.path.join(REPO, "build"), help="build tree with bin/ and guest/ (default build/)")
     p.add_argument("--out-dir", default=os.path.join(REPO, "docs"),
                    help="where the JSON, markdown and charts go (default docs/)")
@@ -138,6 +158,8 @@ def parse_args(argv):
         o.rounds = 1 if o.quick else 5
     if o.rounds < 1:
         p.error("--rounds must be at least 1")
+    if o.scaling_cpus < 1:
+        p.error("--scaling-cpus must be at least 1")
     try:
         o.counts = [int(c) for c in (o.counts or ("1,2" if o.quick else "1,2,5,10,20,50")).split(",")]
     except ValueError:
@@ -147,6 +169,25 @@ def parse_args(argv):
     o.build = os.path.abspath(o.build)
     o.out_dir = os.path.abspath(o.out_dir)
     return o
+
+
+def write_outputs(doc, o, work, t0, final):
+    doc["l1"] = next((b.get("env") for b in doc["benchmarks"].values() if (b.get("env") or {}).get("l1_kernel")), {})
+    doc["loadavg_at_end"] = machine.loadavg()
+    doc["duration_s"] = round(time.monotonic() - t0, 1)
+    doc["complete"] = final
+    if final:
+        progress(o, "drawing the charts")
+    drawn, doc["chart_errors"] = charts.draw_all(doc, o.out_dir, work)
+    doc["charts"] = {k: (os.path.basename(p) if p else None) for k, p in drawn.items()}
+    json_path = os.path.join(o.out_dir, "benchmark-results.json")
+    md_path = os.path.join(o.out_dir, "benchmark-results.md")
+    with open(json_path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    report.render(doc, drawn, md_path)
+    if final:
+        progress(o, f"wrote {json_path}, {md_path} and {sum(1 for p in drawn.values() if p)} chart(s)")
 
 
 def main(argv=None):
@@ -162,25 +203,15 @@ def main(argv=None):
     t0 = time.monotonic()
     doc = {"schema": SCHEMA, "command": "tools/bench/run " + " ".join(argv), "build_dir": o.build,
            "rounds": o.rounds, "quick": o.quick, "machine": machine.describe(REPO), "kvm": kvm_mode(o.build),
+           "programs": programs(o.build),
            "benchmarks": {}}
     progress(o, f"{len(o.names)} benchmark(s), {o.rounds} round(s) each; load average {doc['machine']['loadavg_at_start']}; "
                 f"KVM: {doc['kvm']}")
     try:
-        for name in o.names:
+        for i, name in enumerate(o.names):
             doc["benchmarks"][name] = run_one(name, o, work)
-        doc["l1"] = next((b.get("env") for b in doc["benchmarks"].values() if b.get("env", {}).get("l1_kernel")), {})
-        doc["loadavg_at_end"] = machine.loadavg()
-        doc["duration_s"] = round(time.monotonic() - t0, 1)
-        progress(o, "drawing the charts")
-        drawn, doc["chart_errors"] = charts.draw_all(doc, o.out_dir, work)
-        doc["charts"] = {k: (os.path.basename(p) if p else None) for k, p in drawn.items()}
-        json_path = os.path.join(o.out_dir, "benchmark-results.json")
-        md_path = os.path.join(o.out_dir, "benchmark-results.md")
-        with open(json_path, "w") as f:
-            json.dump(doc, f, indent=1, sort_keys=False)
-            f.write("\n")
-        report.render(doc, drawn, md_path)
-        progress(o, f"wrote {json_path}, {md_path} and {sum(1 for p in drawn.values() if p)} chart(s)")
+            # written after every benchmark, so a run cut short keeps what it measured
+            write_outputs(doc, o, work, t0, final=i == len(o.names) - 1)
     finally:
         if o.keep:
             progress(o, f"raw outputs kept in {work}")
