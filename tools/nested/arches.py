@@ -58,7 +58,9 @@ AARCH64 = Arch(
     kernel_metapackage="linux-image-arm64:arm64",
     busybox_package="busybox-static:arm64",
     default_cpus=2,
-    modules=("tun", "vsock", "vsock_loopback", "vhost_vsock", "overlay"),
+    modules=("tun", "vsock", "vsock_loopback", "vhost_vsock", "overlay",
+             # pod networking (tests/e2e/containerd_hull pod-network): veth + tc mirrors
+             "veth", "sch_ingress", "cls_u32", "act_mirred"),
     out_modules=("virtio_mmio", "virtio_blk"),
     out_device=["-device", "virtio-blk-device,drive=out"],
     lib_dirs=("/usr/aarch64-linux-gnu/lib", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"),
