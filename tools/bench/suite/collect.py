@@ -179,7 +179,7 @@ def oci_run(jsonl):
     env = next((r for r in rows if r.get("what") == "env"), {})
     runs = [r for r in rows if r.get("what") == "run" and r.get("round", 0) > 0 and isinstance(r.get("result"), dict)]
     figs = []
-    for fid, key, label in (("oci_run_first_output", "marker_ms", "`hull run` vs `crun run`: exec → first output"),
+    for fid, key, label in () if not runs else (("oci_run_first_output", "marker_ms", "`hull run` vs `crun run`: exec → first output"),
                             ("oci_run_exit", "exit_ms", "`hull run` vs `crun run`: exec → exit")):
         f = figure(label, "ms", "lower",
                    {rt: summarize([r["result"].get(key) for r in runs if r.get("runtime") == rt])

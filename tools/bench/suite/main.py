@@ -147,6 +147,8 @@ def parse_args(argv):
     p.add_argument("--build", default=os.path.join(REPO, "build"), help="build tree with bin/ and guest/ (default build/)")
     p.add_argument("--out-dir", default=os.path.join(REPO, "docs"),
                    help="where the JSON, markdown and charts go (default docs/)")
+    p.add_argument("--from-json", metavar="JSON",
+                   help="run nothing: redraw the charts and rewrite the markdown from an earlier run's JSON")
     p.add_argument("--keep", action="store_true", help="keep the work directory with every raw output")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     o = p.parse_args(argv)
@@ -190,9 +192,38 @@ def write_outputs(doc, o, work, t0, final):
         progress(o, f"wrote {json_path}, {md_path} and {sum(1 for p in drawn.values() if p)} chart(s)")
 
 
+def rerender(o):
+    try:
+        with open(o.from_json) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"bench: cannot read {o.from_json}: {e}", file=sys.stderr)
+        return 1
+    if doc.get("schema") != SCHEMA:
+        print(f"bench: {o.from_json} is not a {SCHEMA} document (schema {doc.get('schema')!r})", file=sys.stderr)
+        return 1
+    os.makedirs(o.out_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="hull-bench-")
+    try:
+        drawn, doc["chart_errors"] = charts.draw_all(doc, o.out_dir, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    doc["charts"] = {k: (os.path.basename(p) if p else None) for k, p in drawn.items()}
+    json_path = os.path.join(o.out_dir, "benchmark-results.json")
+    if os.path.abspath(o.from_json) != json_path:
+        with open(json_path, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+    report.render(doc, drawn, os.path.join(o.out_dir, "benchmark-results.md"))
+    progress(o, f"rewrote the markdown and {sum(1 for p in drawn.values() if p)} chart(s) in {o.out_dir}")
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     o = parse_args(argv)
+    if o.from_json:
+        return rerender(o)
     for tool in ("hull-vmm", "hull"):
         if not os.access(os.path.join(o.build, "bin", tool), os.X_OK):
             print(f"bench: no {o.build}/bin/{tool}: build the project first (cmake --build build), or give --build",

@@ -81,8 +81,8 @@ def render(doc, charts, md_path):
         "(a shared machine: other work competes for the cores)",
         f"- hull commit {m.get('hull_commit')}{' (with uncommitted changes)' if m.get('hull_tree_dirty') else ''}; "
         f"programs from `{doc.get('build_dir')}`",
-        f"- where KVM ran: {doc.get('kvm')}; vmm-boot, agent-start, container-start and virtio always run in the "
-        "nested L1, hull-run and scaling directly where this host's KVM is usable",
+        f"- where KVM ran: {doc.get('kvm')}; vmm-boot, hull-run and scaling run directly where this host's "
+        "KVM is usable, agent-start, container-start and virtio always in the nested L1",
     ]
     progs = doc.get("programs") or {}
     if progs:
