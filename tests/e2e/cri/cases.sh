@@ -1,0 +1,224 @@
+#!/bin/sh
+# Runs where KVM works (the L1, or directly; $E2E_ROOT prefixes copied files in
+# direct mode). Each case starts its own containerd with the CRI plugin
+# (with-containerd --cri) and drives it with hull-cri, as kubelet would.
+set -u
+R=${E2E_ROOT:-}
+if [ -x /opt/hull/bin/containerd-shim-hull-v2 ]; then export PATH=/opt/hull/bin:$PATH; fi
+export SHOW_CONTAINERD_LOG=1
+CNI_PLUGINS=/usr/lib/cni
+[ -x "$R/opt/cni/bin/bridge" ] && CNI_PLUGINS=$R/opt/cni/bin
+
+if [ "$1" != inner ]; then
+  # The L1 is a bare initramfs: containerd's CRI wants /etc/hosts to copy into
+  # each pod (a marker line shows the pod got this one), CNI /var/run/netns.
+  [ -e /var/run ] || ln -s /run /var/run
+  if [ -z "$R" ]; then
+    printf '127.0.0.1 localhost\n10.89.0.254 hull-e2e-marker\n' > /etc/hosts
+  fi
+  work=$(mktemp -d /tmp/cri.XXXXXX)
+  mkdir -p "$work/cni" "$work/cni-bin"
+  # containerd takes one CNI bin dir: Debian's plugins and the test's own.
+  for p in bridge host-local loopback; do ln -s "$CNI_PLUGINS/$p" "$work/cni-bin/$p"; done
+  ln -s "$(command -v hull-vanish-netns)" "$work/cni-bin/hull-vanish-netns"
+  # bad-input: a plugin chained after the bridge deletes each pod's netns.
+  vanish=""
+  [ "$1" = bad-input ] && vanish=', {"type": "hull-vanish-netns"}'
+  # A bridge network (no masquerade: pod-to-pod and L1-to-pod stay on the
+  # bridge); MTU 1400 so the test sees the pod's MTU reach the guest NIC.
+  cat > "$work/cni/10-hull.conflist" <<JSON
+{"cniVersion": "0.4.0", "name": "hull-e2e", "plugins": [
+  {"type": "bridge", "bridge": "hullbr0", "isGateway": true, "ipMasq": false, "mtu": 1400,
+   "ipam": {"type": "host-local", "dataDir": "$work/ipam",
+            "ranges": [[{"subnet": "10.89.0.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}}$vanish]}
+JSON
+  export CRI_WORK=$work
+  sh "$R/opt/with-containerd" --image "$R/opt/busybox.tar" --image "$R/opt/pause.tar" \
+    --cri hull.local/pause:latest --cni-conf-dir "$work/cni" --cni-bin-dir "$work/cni-bin" -- sh "$0" inner "$1"
+  rc=$?
+  rm -rf "$work"
+  exit $rc
+fi
+shift
+
+# --- inside with-containerd: CRI_ENDPOINT, CONTAINERD_ROOT, CRI_WORK are set ---
+fail() { echo "FAIL: $*"; exit 1; }
+cri() { hull-cri --endpoint "$CRI_ENDPOINT" --timeout 300 "$@"; }
+count() { n=0; for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = "$1" ] && n=$((n+1)); done; echo $n; }
+# iproute2's ip (the shell prefers busybox's applets, which lack netns and -j).
+real() { ( IFS=:; for d in $PATH; do [ -x "$d/$1" ] && [ ! -L "$d/$1" ] && { echo "$d/$1"; exit 0; }; done; exit 1 ) \
+  || fail "no $1 but busybox's on PATH"; }
+IP=$(real ip); NSENTER=$(real nsenter)
+
+# A pod config (PodSandboxConfig) and a container config (ContainerConfig) as JSON files.
+pod_config() {  # NAME FILE
+  cat > "$2" <<JSON
+{"metadata": {"name": "$1", "namespace": "e2e", "uid": "uid-$1", "attempt": 0},
+ "hostname": "$1",
+ "log_directory": "$CRI_WORK/logs/$1",
+ "dns_config": {"servers": ["10.89.0.53"], "searches": ["hull.test"], "options": ["ndots:2"]},
+ "labels": {"app": "$1"},
+ "linux": {}}
+JSON
+}
+container_config() {  # NAME FILE COMMAND
+  cat > "$2" <<JSON
+{"metadata": {"name": "$1", "attempt": 0},
+ "image": {"image": "hull.local/busybox:latest"},
+ "command": ["sh", "-c", "$3"],
+ "log_path": "$1.log",
+ "linux": {}}
+JSON
+}
+# Runs a pod with one busybox container running COMMAND; sets POD and CTR_ID.
+run_pod() {  # NAME COMMAND
+  pod_config "$1" "$CRI_WORK/$1.pod.json"
+  container_config "$1-c" "$CRI_WORK/$1.ctr.json" "$2"
+  POD=$(cri --get /pod_sandbox_id runp --runtime hull "$CRI_WORK/$1.pod.json") || fail "RunPodSandbox $1"
+  echo "pod $1: $POD"
+  CTR_ID=$(cri --get /container_id create "$POD" "$CRI_WORK/$1.ctr.json" "$CRI_WORK/$1.pod.json") || fail "CreateContainer in $1"
+  cri start "$CTR_ID" >/dev/null || fail "StartContainer $CTR_ID"
+}
+# exec-sync's stdout as it is, failing the case when the command fails.
+exec_out() {  # CONTAINER CMD...
+  c=$1; shift
+  cri exec-sync --raw "$c" -- "$@" || fail "ExecSync '$*' in $c failed (status $?)"
+}
+remove_pod() {  # POD
+  cri stopp "$1" >/dev/null || fail "StopPodSandbox $1"
+  cri rmp "$1" >/dev/null || fail "RemovePodSandbox $1"
+}
+# Nothing of a pod may stay: VMM, shim, pod netns, veth or tap, hull state,
+# mounts of hull or of the pod, IPAM lease, CRI's record.
+no_leftovers() {
+  i=0; while [ "$(count containerd-shim)" -gt 0 ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done
+  [ "$(count hull-vmm)" -eq 0 ] || fail "hull-vmm left running"
+  [ "$(count containerd-shim)" -eq 0 ] || fail "shim left running"
+  [ -z "$(ls -A /run/hull/shim 2>/dev/null)" ] || fail "hull sandbox state left: $(ls -A /run/hull/shim)"
+  ! grep -q ' /run/hull' /proc/mounts || fail "mounts left: $(grep ' /run/hull' /proc/mounts)"
+  for p in "$@"; do
+    ! grep -q "$p" /proc/mounts || fail "mounts of pod $p left: $(grep "$p" /proc/mounts)"
+  done
+  [ -z "$(ls -A /var/run/netns 2>/dev/null)" ] || fail "network namespaces left: $(ls -A /var/run/netns)"
+  ! $IP -br link | grep -q -e '^veth' -e hulltap || fail "interfaces left: $($IP -br link)"
+  leases=$(ls "$CRI_WORK/ipam/hull-e2e" 2>/dev/null | grep -c '^10\.' || true)
+  [ "$leases" -eq 0 ] || fail "$leases IP lease(s) left in host-local's store"
+  [ "$(cri --get /pods list)" = "[]" ] || fail "CRI still lists pods: $(cri list)"
+  echo "nothing left: no VMM, shim, netns, veth/tap, mounts, state or IP lease"
+}
+
+case "$1" in
+pod-lifecycle)
+  cri version
+  run_pod lifecycle 'echo started > /tmp/started; sleep 100000'
+  [ "$(count hull-vmm)" -eq 1 ] || fail "$(count hull-vmm) hull-vmm processes for one pod (pause + container), expected 1"
+  [ "$(cri --get /status/state inspectp "$POD")" = SANDBOX_READY ] || fail "pod not ready: $(cri inspectp "$POD")"
+  [ "$(cri --get /status/state inspect "$CTR_ID")" = CONTAINER_RUNNING ] || fail "container not running: $(cri inspect "$CTR_ID")"
+  # What the CRI wrote for the pod, and what the container sees.
+  files=$CONTAINERD_ROOT/io.containerd.grpc.v1.cri/sandboxes/$POD
+  h=$(exec_out "$CTR_ID" hostname); echo "hostname: $h"
+  [ "$h" = lifecycle ] || fail "hostname is '$h', expected the pod's 'lifecycle'"
+  for f in hostname hosts resolv.conf; do
+    exec_out "$CTR_ID" cat /etc/$f > "$CRI_WORK/in-pod.$f"
+    echo "--- /etc/$f in the pod:"; cat "$CRI_WORK/in-pod.$f"
+    cmp -s "$files/$f" "$CRI_WORK/in-pod.$f" || fail "/etc/$f differs from the CRI's $files/$f: $(cat "$files/$f")"
+  done
+  grep -q hull-e2e-marker "$CRI_WORK/in-pod.hosts" || [ -n "${E2E_ROOT:-}" ] || fail "/etc/hosts lacks the L1's marker line"
+  grep -qx 'nameserver 10.89.0.53' "$CRI_WORK/in-pod.resolv.conf" || fail "resolv.conf lacks the pod's DNS server"
+  # /dev/shm: a writable tmpfs in the guest (CRI's host shm dir means nothing there).
+  exec_out "$CTR_ID" sh -c 'grep " /dev/shm tmpfs " /proc/mounts && touch /dev/shm/x' || fail "no writable /dev/shm tmpfs"
+  [ "$(exec_out "$CTR_ID" cat /tmp/started)" = started ] || fail "the container's command did not run"
+  # The pod's memory on the host: PSS of its hull-vmm (with the guest RAM the
+  # guest touched) and its shim, as tools/bench/container-start sums it.
+  pss=0
+  for d in /proc/[0-9]*; do
+    case "$(cat "$d/comm" 2>/dev/null)" in hull-vmm|containerd-shim)
+      kb=$(awk '/^Pss:/ {print $2}' "$d/smaps_rollup" 2>/dev/null); pss=$((pss + ${kb:-0})) ;;
+    esac
+  done
+  echo "pod memory: $((pss / 1024)) MiB PSS (hull-vmm + containerd-shim-hull-v2)"
+  # ContainerStats: numbers from the guest's cgroup.
+  cri stats "$CTR_ID" | tee "$CRI_WORK/stats.json"
+  cpu=$(cri --get /stats/cpu/usage_core_nano_seconds/value stats "$CTR_ID") || fail "no cpu usage in ContainerStats"
+  mem=$(cri --get /stats/memory/working_set_bytes/value stats "$CTR_ID") || fail "no memory in ContainerStats"
+  echo "stats: cpu $cpu ns, working set $mem bytes"
+  [ "$cpu" -gt 0 ] && [ "$mem" -gt 0 ] || fail "ContainerStats cpu=$cpu memory=$mem, expected positive numbers"
+  remove_pod "$POD"
+  no_leftovers "$POD"
+  echo "pod lifecycle through the CRI: OK" ;;
+pod-network)
+  # Two pods on the CNI bridge; each container serves its hostname on port 8080.
+  serve='hostname > /tmp/msg; while true; do nc -l -p 8080 < /tmp/msg; done'
+  run_pod net-a "$serve"; POD_A=$POD; C_A=$CTR_ID
+  run_pod net-b "$serve"; POD_B=$POD; C_B=$CTR_ID
+  [ "$(count hull-vmm)" -eq 2 ] || fail "$(count hull-vmm) hull-vmm processes for two pods, expected 2"
+  IP_A=$(cri --get /status/network/ip inspectp "$POD_A"); IP_B=$(cri --get /status/network/ip inspectp "$POD_B")
+  echo "pod IPs: net-a $IP_A, net-b $IP_B"
+  [ -n "$IP_A" ] && [ -n "$IP_B" ] && [ "$IP_A" != "$IP_B" ] || fail "pods need two distinct IPs, got '$IP_A' and '$IP_B'"
+  for pair in "$C_A $IP_A" "$C_B $IP_B"; do
+    set -- $pair
+    # The pod's veth in its namespace (the one whose eth0 has the pod's IP).
+    mac="" mtu=""
+    for ns in /var/run/netns/*; do
+      if $NSENTER --net="$ns" $IP -4 -br addr show dev eth0 | grep -q " $2/"; then
+        mac=$($NSENTER --net="$ns" $IP -br link show dev eth0 | awk '{print $3}')
+        mtu=$($NSENTER --net="$ns" cat /sys/class/net/eth0/mtu)
+      fi
+    done
+    [ -n "$mac" ] || fail "no pod namespace has $2 on eth0"
+    out=$(exec_out "$1" ip addr show eth0); echo "$out"
+    echo "$out" | grep -q "inet $2/24" || fail "the guest NIC lacks the pod IP $2/24"
+    echo "$out" | grep -qi "link/ether $mac" || fail "the guest NIC lacks the veth's MAC $mac"
+    echo "$out" | grep -q "mtu $mtu" || fail "the guest NIC's MTU is not the veth's $mtu"
+    routes=$(exec_out "$1" ip route); echo "$routes"
+    echo "$routes" | grep -q "default via 10.89.0.1" || fail "the guest lacks the pod's default route via 10.89.0.1"
+  done
+  # TCP pod A -> pod B, and L1 -> pod A (busybox nc; the server sends its hostname).
+  got=""
+  i=0; while [ $i -lt 20 ]; do
+    got=$(cri exec-sync --raw "$C_A" -- sh -c "nc -w 3 $IP_B 8080 </dev/null" | tr -d '\n')
+    [ "$got" = net-b ] && break; i=$((i+1)); sleep 1
+  done
+  [ "$got" = net-b ] || fail "pod A got '$got' from pod B's $IP_B:8080, expected net-b"
+  echo "TCP pod A -> pod B: $got"
+  got=""
+  i=0; while [ $i -lt 20 ]; do
+    got=$(nc -w 3 "$IP_A" 8080 </dev/null | tr -d '\n')
+    [ "$got" = net-a ] && break; i=$((i+1)); sleep 1
+  done
+  [ "$got" = net-a ] || fail "the L1 got '$got' from pod A's $IP_A:8080, expected net-a"
+  echo "TCP L1 -> pod A: $got"
+  remove_pod "$POD_A"; remove_pod "$POD_B"
+  no_leftovers "$POD_A" "$POD_B"
+  echo "pod networking through CNI bridge + tc mirror: OK" ;;
+bad-input)
+  # A container for a pod that does not exist: containerd refuses, nothing starts.
+  pod_config ghost "$CRI_WORK/ghost.pod.json"
+  container_config ghost-c "$CRI_WORK/ghost.ctr.json" "sleep 1"
+  if cri create does-not-exist "$CRI_WORK/ghost.ctr.json" "$CRI_WORK/ghost.pod.json" 2> "$CRI_WORK/err"; then
+    fail "CreateContainer in a pod that does not exist succeeded"
+  fi
+  cat "$CRI_WORK/err"; grep -q "does-not-exist" "$CRI_WORK/err" || fail "the error does not name the missing pod"
+  # A pod config that is not a PodSandboxConfig: hull-cri names the field.
+  echo '{"metadata": {"name": "x"}, "hostnme": "typo"}' > "$CRI_WORK/typo.json"
+  if cri runp "$CRI_WORK/typo.json" 2> "$CRI_WORK/err"; then fail "runp accepted an unknown field"; fi
+  cat "$CRI_WORK/err"; grep -q hostnme "$CRI_WORK/err" || fail "the error does not name the unknown field"
+  # An unknown runtime handler: containerd refuses before any VM starts.
+  pod_config nohandler "$CRI_WORK/nh.pod.json"
+  if cri runp --runtime no-such-handler "$CRI_WORK/nh.pod.json" 2> "$CRI_WORK/err"; then fail "an unknown runtime handler was accepted"; fi
+  cat "$CRI_WORK/err"
+  grep -q no-such-handler "$CRI_WORK/err" || fail "the error does not name the unknown handler"
+  no_leftovers
+  # A pod whose network namespace vanished between CNI's set-up and the VM's
+  # start (the chained hull-vanish-netns plugin deletes it): the shim refuses
+  # with the namespace's name, containerd tears the pod down.
+  pod_config vanished "$CRI_WORK/vanished.pod.json"
+  if cri runp --runtime hull "$CRI_WORK/vanished.pod.json" 2> "$CRI_WORK/err"; then
+    fail "a pod whose network namespace is gone was started"
+  fi
+  cat "$CRI_WORK/err"
+  grep -q "network namespace" "$CRI_WORK/err" || fail "the error does not say the network namespace is missing"
+  no_leftovers
+  echo "bad input: clear errors, nothing left" ;;
+*) echo "cases.sh: unknown case $1" >&2; exit 2 ;;
+esac
