@@ -69,7 +69,7 @@ def progress(o, text):
 
 def run_one(name, o, work):
     cmd, files = plan(name, o, work)
-    log_path = os.path.join(work, f"{name}.log")
+    log_path = files.get("stderr_log") or os.path.join(work, f"{name}.log")
     progress(o, f"{name}: starting ({' '.join(cmd[1:])})")
     t0 = time.monotonic()
     with open(log_path, "w") as log:
@@ -87,8 +87,6 @@ def run_one(name, o, work):
         rc = proc.wait()
         t.join()
     took = time.monotonic() - t0
-    if "stderr_log" in files:
-        shutil.copy(log_path, files["stderr_log"])
     entry = {"command": " ".join(os.path.relpath(c, REPO) if c.startswith(REPO + "/") else c for c in cmd),
              "rc": rc, "duration_s": round(took, 1), "loadavg_after": machine.loadavg()}
     try:
@@ -101,8 +99,8 @@ def run_one(name, o, work):
         entry["status"] = "ok" if rc == 0 and got else ("partial" if got else "failed")
         if not got:
             entry["error"] = f"no measurements (exit status {rc}); its log: {log_path}"
-    except (SuiteError, OSError, ValueError) as e:
-        entry.update(status="failed", figures=[], error=f"{e} (exit status {rc})")
+    except Exception as e:  # noqa: BLE001 - one benchmark's bad output must not lose the others'
+        entry.update(status="failed", figures=[], error=f"{type(e).__name__}: {e} (exit status {rc})")
     progress(o, f"{name}: {entry['status']} in {took:.0f} s")
     return entry
 
