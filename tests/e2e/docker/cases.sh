@@ -1,0 +1,196 @@
+#!/bin/sh
+# Docker with hull as a runtime. Runs where KVM works (the L1, or directly),
+# under tests/e2e/lib/with-containerd (CONTAINERD_ADDRESS: a private containerd).
+# One dockerd for all cases; its data-root, exec-root, pidfile, socket and trust
+# key live under a temporary directory, so a host's own Docker is not touched.
+# Each case compares what is left (processes, mounts, network links, runtime
+# state, containers) with the state before it.
+#   with-containerd -- cases.sh all | run-rm | detached-exec | tty | bad-entrypoint
+set -u
+R=${E2E_ROOT:-}
+IMG=hull.local/busybox:latest
+HULL=$(command -v hull) || { echo "cases.sh: hull is not on PATH"; exit 1; }
+[ -n "${CONTAINERD_ADDRESS:-}" ] || { echo "cases.sh: run it under tests/e2e/lib/with-containerd"; exit 2; }
+# containerd's state: the runc shim's bundles are under state/io.containerd.runtime.v2.task/moby/.
+CSTATE=$(dirname "$CONTAINERD_ADDRESS")/state
+# The exec-root is this directory itself, and short: the runc shim gives hull
+# --root EXEC/runtime-runc/moby, hull keeps the VM's unix sockets under
+# ROOT/<64-character id>/, and a socket path has at most 107 bytes. With
+# /tmp/XXXXXX the longest (.../vsock.sock) is 105; Docker's default exec-root
+# /var/run/docker would make it 109, which hull cannot bind yet.
+T=$(mktemp -d /tmp/XXXXXX)
+SOCK=$T/docker.sock
+EXEC=$T
+# Every docker call is bounded: a hang fails the case (exit status 143, SIGTERM
+# from timeout) instead of stalling the run until the e2e runner's limit.
+BOUND=240
+DOCKER="timeout -k 10 $BOUND docker -H unix://$SOCK"
+# DOCKER_E2E_NETWORK=host runs the cases with --network host (the VM's own network).
+HR="--runtime hull --network ${DOCKER_E2E_NETWORK:-none}"
+
+now_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
+live() {
+  for d in /proc/[0-9]*; do
+    [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] || continue
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$d/status" 2>/dev/null)
+    [ "$state" = Z ] || [ -z "$state" ] || echo "${d#/proc/}"
+  done
+}
+
+# What a container may leave behind. The processes are named by comm (15 characters:
+# containerd-shim-runc-v2 is "containerd-shim"); a keeper is a forked `hull`.
+snapshot() {
+  for p in hull-vmm hull containerd-shim; do
+    pids=$(live $p | tr '\n' ' ')
+    [ -z "$pids" ] || echo "process $p: $pids"
+  done
+  grep -e " $T" -e " $CSTATE" /proc/mounts | awk '{print "mount " $2 " (" $3 ")"}' | sort
+  ls /sys/class/net | sed 's/^/link /'
+  for d in "$EXEC/runtime-runc" "$EXEC/runtime-hull" "$CSTATE/io.containerd.runtime.v2.task" \
+           "$EXEC/netns" /run/hull; do
+    [ -d "$d" ] && find "$d" -mindepth 1 | sed 's/^/state /'
+  done
+  $DOCKER ps -aq 2>&1 | sed 's/^/container /'
+}
+check_clean() {
+  i=0
+  # The shim and dockerd finish their side of a removal asynchronously: give them a moment.
+  while :; do
+    snapshot | sort >"$T/after"
+    cmp -s "$T/before" "$T/after" && return 0
+    i=$((i + 1))
+    [ $i -ge 20 ] && break
+    sleep 0.5
+  done
+  echo "left behind after the case (+) or gone (-):"
+  diff "$T/before" "$T/after" | grep '^[-+][^-+]'
+  return 1
+}
+
+fail() {
+  echo "FAIL: $*"
+  for f in "$EXEC"/runtime-*/moby/*/keeper.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
+  exit 1
+}
+
+case_run_rm() {
+  out=$($DOCKER run --rm $HR $IMG echo hello 2>"$T/err"); rc=$?
+  echo "$out"; cat "$T/err"
+  [ $rc -eq 0 ] || fail "docker run exited $rc"
+  [ "$out" = hello ] || fail "expected 'hello', got '$out'"
+  $DOCKER run --rm $HR $IMG sh -c 'exit 3' 2>"$T/err"; rc=$?
+  [ $rc -eq 3 ] || { cat "$T/err"; fail "docker run's exit status: $rc, expected 3"; }
+}
+
+case_detached_exec() {
+  # docker run -d / exec / stop / rm: the runc shim's `hull exec --detach --pid-file`, `hull kill`, `hull delete`.
+  cid=$($DOCKER run -d $HR $IMG sh -c 'trap "exit 0" TERM; while true; do sleep 0.2; done' 2>"$T/err"); rc=$?
+  [ $rc -eq 0 ] || { cat "$T/err"; fail "docker run -d: exit status $rc"; }
+  echo "container $cid"
+  [ "$($DOCKER inspect --format '{{.State.Status}}' "$cid")" = running ] || fail "not running: $($DOCKER ps -a)"
+  out=$($DOCKER exec "$cid" echo inside 2>"$T/err"); rc=$?
+  [ $rc -eq 0 ] && [ "$out" = inside ] || { cat "$T/err"; fail "docker exec: rc $rc, output '$out'"; }
+  $DOCKER exec "$cid" sh -c 'exit 6' 2>"$T/err"; rc=$?
+  [ $rc -eq 6 ] || { cat "$T/err"; fail "docker exec's exit status: $rc, expected 6"; }
+  $DOCKER stop -t 30 "$cid" >/dev/null 2>"$T/err" || { cat "$T/err"; fail "docker stop"; }
+  code=$($DOCKER inspect --format '{{.State.ExitCode}}' "$cid")
+  [ "$code" = 0 ] || fail "exit code after stop (SIGTERM, trapped): $code, expected 0"
+  $DOCKER rm "$cid" >/dev/null 2>"$T/err" || { cat "$T/err"; fail "docker rm"; }
+}
+
+case_tty() {
+  # docker run -t: the runc shim passes --console-socket and copies the pty to docker.
+  out=$($DOCKER run --rm -t $HR $IMG sh -c 'tty; echo tty-hello' 2>"$T/err"); rc=$?
+  echo "$out"; cat "$T/err"
+  [ $rc -eq 0 ] || fail "docker run -t exited $rc"
+  echo "$out" | grep -q "^/dev/pts/" || fail "the container's stdin is not a terminal"
+  echo "$out" | grep -q "tty-hello" || fail "output missing"
+}
+
+case_bad_entrypoint() {
+  # As with runc: docker exits 127 and names the missing file.
+  $DOCKER run --rm $HR $IMG /no/such/program >"$T/out" 2>"$T/err"; rc=$?
+  cat "$T/out" "$T/err"
+  [ $rc -eq 127 ] || fail "docker run of a missing entrypoint exited $rc, expected 127"
+  grep -q "/no/such/program" "$T/err" || fail "the error does not name the missing entrypoint"
+}
+
+start_dockerd() {
+  # overlay2 where the kernel has overlayfs (the L1 loads it), else vfs (copies, needs nothing).
+  driver=vfs
+  modprobe overlay 2>/dev/null || true
+  grep -qw overlay /proc/filesystems && driver=overlay2
+  # iptables/ip-masq off and bridge none: the L1 has neither iptables nor the bridge
+  # module, and hull containers here use --network none. The trust key would otherwise
+  # go to /etc/docker/key.json. "containerd": the one with-containerd started (dockerd's
+  # own managed containerd booted in 4.6 s in the L1, past dockerd's wait for it).
+  cat >"$T/daemon.json" <<JSON
+{
+  "runtimes": {"hull": {"path": "$HULL"}},
+  "data-root": "$T/data",
+  "exec-root": "$EXEC",
+  "pidfile": "$T/docker.pid",
+  "hosts": ["unix://$SOCK"],
+  "containerd": "$CONTAINERD_ADDRESS",
+  "storage-driver": "$driver",
+  "iptables": false,
+  "ip-masq": false,
+  "bridge": "none",
+  "deprecated-key-path": "$T/key.json"
+}
+JSON
+  t0=$(now_ms)
+  dockerd --config-file "$T/daemon.json" >"$T/dockerd.log" 2>&1 &
+  DOCKERD=$!
+  i=0
+  until docker -H "unix://$SOCK" version >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ $i -gt 240 ] || ! kill -0 $DOCKERD 2>/dev/null; then
+      echo "FAIL: dockerd did not start; its log:"; tail -n 40 "$T/dockerd.log"; return 1
+    fi
+    sleep 0.5
+  done
+  echo "dockerd ($driver) ready in $(($(now_ms) - t0)) ms"
+}
+
+stop_dockerd() {
+  ids=$(docker -H "unix://$SOCK" ps -aq 2>/dev/null)
+  [ -z "$ids" ] || docker -H "unix://$SOCK" rm -f $ids >/dev/null 2>&1
+  kill $DOCKERD 2>/dev/null
+  i=0
+  while kill -0 $DOCKERD 2>/dev/null && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
+  kill -0 $DOCKERD 2>/dev/null && { echo "dockerd did not stop in 30 s: killing it"; kill -9 $DOCKERD; }
+  wait $DOCKERD 2>/dev/null
+  grep " $T" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$T"
+}
+
+case "$1" in
+all) cases="run-rm detached-exec tty bad-entrypoint" ;;
+run-rm|detached-exec|tty|bad-entrypoint) cases=$1 ;;
+*) echo "cases.sh: unknown case $1 (all, run-rm, detached-exec, tty, bad-entrypoint)" >&2; exit 2 ;;
+esac
+
+start_dockerd || { stop_dockerd; exit 1; }
+t0=$(now_ms)
+$DOCKER load -q -i "$R/opt/busybox.tar" || { stop_dockerd; echo "FAIL: docker load of the image archive"; exit 1; }
+echo "docker load: $(($(now_ms) - t0)) ms"
+snapshot | sort >"$T/before"
+failed=""
+for c in $cases; do
+  echo "=== $c"
+  t0=$(now_ms)
+  ( case_$(echo "$c" | tr - _) ); ok=$?
+  # Leftovers are checked after a failed case too: a failed create must leave nothing either.
+  check_clean || ok=1
+  if [ $ok -eq 0 ]; then
+    echo "PASS: $c ($(($(now_ms) - t0)) ms)"
+  else
+    echo "FAIL: $c ($(($(now_ms) - t0)) ms)"
+    failed="$failed $c"
+  fi
+done
+[ -z "$failed" ] || { echo "--- dockerd log (tail)"; tail -n 40 "$T/dockerd.log"; }
+stop_dockerd
+[ -z "$failed" ] || { echo "FAILED:$failed"; exit 1; }
+echo "PASS: $1"
