@@ -14,6 +14,7 @@ Router MakeRouter() {
   AddNetworkInterfacesRoutes(router);
   AddVsockRoutes(router);
   AddEntropyRoutes(router);
+  AddBalloonRoutes(router);
   return router;
 }
 

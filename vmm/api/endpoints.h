@@ -17,5 +17,6 @@ void AddDrivesRoutes(Router& router);             // PUT/PATCH /drives/{id}
 void AddNetworkInterfacesRoutes(Router& router);  // PUT /network-interfaces/{id}
 void AddVsockRoutes(Router& router);              // PUT /vsock
 void AddEntropyRoutes(Router& router);            // PUT /entropy
+void AddBalloonRoutes(Router& router);            // PUT/PATCH/GET /balloon
 
 }  // namespace hull::vmm::api

@@ -5,8 +5,10 @@
 // becomes 400 with its message).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "api/api_error.h"
 #include "config/vm_config.h"
 
 namespace hull::vmm::api {
@@ -43,6 +45,15 @@ class VmController {
   // Points a running (or paused) VM's drive at another image file, as
   // Firecracker's PATCH /drives does; the guest gets a config-change interrupt.
   virtual void UpdateDriveImage(const std::string& drive_id, const std::string& path) = 0;
+  // PATCH /balloon on a running VM: the guest gets a new target and a
+  // config-change interrupt. Controllers without a balloon keep the default.
+  virtual void UpdateBalloon(uint32_t /*amount_mib*/) {
+    throw ApiError(400, "this VMM cannot change a balloon at run time");
+  }
+  // GET /balloon/statistics: what the balloon device counted so far.
+  virtual nlohmann::json BalloonStatistics() const {
+    throw ApiError(400, "balloon statistics are available once the microVM runs");
+  }
 };
 
 }  // namespace hull::vmm::api

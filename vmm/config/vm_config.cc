@@ -190,6 +190,45 @@ EntropyConfig ParseEntropy(const json& object) {
   return {};
 }
 
+namespace {
+
+uint32_t BalloonAmount(FieldReader& r, uint64_t amount) {
+  if (amount > 0xffffffffu / 256) r.Fail("amount_mib", "is too large (at most 16777215 MiB)");
+  return static_cast<uint32_t>(amount);
+}
+
+}  // namespace
+
+BalloonConfig ParseBalloon(const json& object) {
+  FieldReader r(object, "balloon",
+                {"amount_mib", "deflate_on_oom", "stats_polling_interval_s", "free_page_hinting",
+                 "free_page_reporting"});
+  BalloonConfig b;
+  b.amount_mib = BalloonAmount(r, r.RequiredUnsigned("amount_mib"));
+  b.deflate_on_oom = r.RequiredBool("deflate_on_oom");
+  if (r.Unsigned("stats_polling_interval_s").value_or(0) != 0)
+    r.Fail("stats_polling_interval_s", "balloon statistics are not implemented: leave it out or set it to 0");
+  if (r.Bool("free_page_hinting").value_or(false))
+    r.Fail("free_page_hinting", "is not implemented: use free_page_reporting, which returns free memory by itself");
+  b.free_page_reporting = r.Bool("free_page_reporting").value_or(false);
+  r.RejectUnknown();
+  return b;
+}
+
+uint32_t ParseBalloonUpdate(const json& object) {
+  FieldReader r(object, "balloon", {"amount_mib"});
+  const uint32_t amount = BalloonAmount(r, r.RequiredUnsigned("amount_mib"));
+  r.RejectUnknown();
+  return amount;
+}
+
+void ValidateBalloonTarget(uint32_t amount_mib, const MachineConfig& machine) {
+  if (amount_mib > machine.mem_size_mib) {
+    throw ConfigError("balloon.amount_mib: " + std::to_string(amount_mib) + " MiB is more than the guest's " +
+                      std::to_string(machine.mem_size_mib) + " MiB (machine-config.mem_size_mib)");
+  }
+}
+
 VmConfig ParseVmConfigFile(const std::string& text) {
   json root;
   try {
@@ -230,9 +269,13 @@ VmConfig ParseVmConfigFile(const std::string& text) {
   });
   if (const json* vsock = r.Raw("vsock")) config.vsock = ParseVsock(*vsock);
   if (const json* entropy = r.Raw("entropy")) config.entropy = ParseEntropy(*entropy);
+  if (const json* balloon = r.Raw("balloon")) {
+    config.balloon = ParseBalloon(*balloon);
+    ValidateBalloonTarget(config.balloon->amount_mib, config.machine_config);
+  }
   if (const json* logger = r.Raw("logger")) config.logger = ParseLogger(*logger);
   if (const json* metrics = r.Raw("metrics")) config.metrics = ParseMetrics(*metrics);
-  for (const char* field : {"balloon", "mmds-config", "cpu-config"}) {
+  for (const char* field : {"mmds-config", "cpu-config"}) {
     r.Unsupported(field, "not implemented yet");
   }
   r.RejectUnknown();
@@ -304,6 +347,12 @@ json ToJson(const VmConfig& c) {
   }
   if (c.vsock) out["vsock"] = {{"guest_cid", c.vsock->guest_cid}, {"uds_path", c.vsock->uds_path}};
   if (c.entropy) out["entropy"] = json::object();
+  if (c.balloon) {
+    out["balloon"] = {{"amount_mib", c.balloon->amount_mib},
+                      {"deflate_on_oom", c.balloon->deflate_on_oom},
+                      {"stats_polling_interval_s", 0},
+                      {"free_page_reporting", c.balloon->free_page_reporting}};
+  }
   if (c.logger) {
     json l = {{"show_level", c.logger->show_level}, {"show_log_origin", c.logger->show_log_origin}};
     if (c.logger->log_path) l["log_path"] = *c.logger->log_path;

@@ -65,6 +65,16 @@ struct MetricsConfig {
   std::string metrics_path;
 };
 
+// virtio-balloon, in Firecracker's shape. free_page_reporting: the guest
+// reports free memory, which goes back to the host (see
+// devices/virtio/virtio_balloon.h). Statistics and free page hinting are
+// not implemented.
+struct BalloonConfig {
+  uint32_t amount_mib = 0;
+  bool deflate_on_oom = false;
+  bool free_page_reporting = false;
+};
+
 struct VmConfig {
   std::optional<BootSourceConfig> boot_source;
   MachineConfig machine_config;
@@ -72,6 +82,7 @@ struct VmConfig {
   std::vector<NetworkInterfaceConfig> network_interfaces;
   std::optional<VsockConfig> vsock;
   std::optional<EntropyConfig> entropy;
+  std::optional<BalloonConfig> balloon;
   std::optional<LoggerConfig> logger;
   std::optional<MetricsConfig> metrics;
 };
@@ -94,12 +105,17 @@ VsockConfig ParseVsock(const nlohmann::json& object);
 LoggerConfig ParseLogger(const nlohmann::json& object);
 MetricsConfig ParseMetrics(const nlohmann::json& object);
 EntropyConfig ParseEntropy(const nlohmann::json& object);
+BalloonConfig ParseBalloon(const nlohmann::json& object);
+// PATCH /balloon: only amount_mib may change on a running VM.
+uint32_t ParseBalloonUpdate(const nlohmann::json& object);
 
 // A whole config file (text). Throws ConfigError (malformed JSON included).
 VmConfig ParseVmConfigFile(const std::string& text);
 
 // Throws ConfigError when the machine does not fit the host.
 void ValidateMachineConfig(const MachineConfig& machine, const HostLimits& limits);
+// Throws ConfigError when the balloon asks for more than the guest has.
+void ValidateBalloonTarget(uint32_t amount_mib, const MachineConfig& machine);
 
 // Adds or replaces by id (drive_id, iface_id).
 void UpsertDrive(VmConfig& config, DriveConfig drive);

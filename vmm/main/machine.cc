@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,6 +32,10 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
   // No device maps guest RAM from another process yet; private memory gets
   // transparent huge pages. A vhost-user/virtio-fs device will need shareable.
   options.shareable = false;
+  // PR_SET_THP_DISABLE is inherited across fork and exec: a parent that
+  // turned huge pages off for its own small heap (containerd-shim-hull-v2
+  // does) would silently turn off the ones guest RAM asks for.
+  if (!options.hugepages) ::prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0);
   uint32_t slot = 0;
   for (const auto& r : arch_->RamRegions(machine.mem_size_mib << 20)) {
     MemoryRegion region(r.base, r.size, options);
@@ -103,6 +108,14 @@ uint64_t Machine::GuestResidentBytes() const {
 
 void Machine::UpdateDriveImage(const std::string& drive_id, const std::string& path) {
   virtio_->ReplaceDriveImage(drive_id, path);
+}
+
+void Machine::SetBalloonTarget(uint32_t amount_mib) {
+  virtio_->SetBalloonTarget(amount_mib);
+}
+
+std::optional<virtio::BalloonCounters> Machine::BalloonStats() const {
+  return virtio_->BalloonStats();
 }
 
 bool Machine::SendCtrlAltDel() {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "arch/arch.h"
@@ -54,6 +55,9 @@ class Machine {
   bool SendCtrlAltDel();
   // Throws virtio::DeviceError (unknown drive, unopenable image).
   void UpdateDriveImage(const std::string& drive_id, const std::string& path);
+  // Throws virtio::DeviceError when the VM has no balloon.
+  void SetBalloonTarget(uint32_t amount_mib);
+  std::optional<virtio::BalloonCounters> BalloonStats() const;
   void ConsoleInput(std::span<const uint8_t> bytes);
 
   const ExitMetrics& exit_metrics() const { return metrics_; }

@@ -156,6 +156,32 @@ void VmmApp::UpdateDriveImage(const std::string& drive_id, const std::string& pa
   machine_->UpdateDriveImage(drive_id, path);
 }
 
+void VmmApp::UpdateBalloon(uint32_t amount_mib) {
+  if (!machine_) throw api::ApiError(400, "the microVM is not running; PATCH /balloon before InstanceStart sets the initial target");
+  machine_->SetBalloonTarget(amount_mib);
+}
+
+namespace {
+
+nlohmann::json BalloonJson(const virtio::BalloonCounters& c) {
+  return {{"inflated_pages", c.inflated_pages},
+          {"deflated_pages", c.deflated_pages},
+          {"reported_kib", c.reported_bytes >> 10},
+          {"discarded_kib", c.discarded_bytes >> 10},
+          {"rejected_addresses", c.rejected}};
+}
+
+}  // namespace
+
+nlohmann::json VmmApp::BalloonStatistics() const {
+  if (!machine_) throw api::ApiError(400, "balloon statistics are available once the microVM runs");
+  auto stats = machine_->BalloonStats();
+  if (!stats) throw api::ApiError(400, "this microVM has no balloon");
+  nlohmann::json j = BalloonJson(*stats);
+  j["guest_resident_kib"] = machine_->GuestResidentBytes() >> 10;
+  return j;
+}
+
 void VmmApp::SendCtrlAltDel() {
   if (!machine_ || !machine_->SendCtrlAltDel()) {
     throw api::ApiError(400, "SendCtrlAltDel: this architecture has no keyboard controller");
@@ -185,6 +211,7 @@ nlohmann::json VmmApp::MetricsJson() const {
     const auto guest_kib = static_cast<int64_t>(machine_->GuestResidentBytes() >> 10);
     j["guest_resident_kib"] = guest_kib;
     j["vmm_overhead_kib"] = rss_kib - guest_kib;  // what the VMM itself costs
+    if (auto balloon = machine_->BalloonStats()) j["balloon"] = BalloonJson(*balloon);
   }
   j["state"] = api::VmStateName(state_);
   if (stop_) j["stop_reason"] = StopReasonName(stop_->reason);

@@ -53,6 +53,8 @@ class VmmApp : public api::VmController {
   void Resume() override;
   void SendCtrlAltDel() override;
   void UpdateDriveImage(const std::string& drive_id, const std::string& path) override;
+  void UpdateBalloon(uint32_t amount_mib) override;
+  nlohmann::json BalloonStatistics() const override;
   void FlushMetrics() override;
 
  private:

@@ -30,8 +30,11 @@ class FakeVm : public VmController {
   void UpdateDriveImage(const std::string& id, const std::string& path) override {
     swaps_.emplace_back(id, path);
   }
+  void UpdateBalloon(uint32_t amount_mib) override { balloon_targets_.push_back(amount_mib); }
+  nlohmann::json BalloonStatistics() const override { return {{"reported_kib", 42}}; }
   VmState state_ = VmState::kNotStarted;
   std::vector<std::pair<std::string, std::string>> swaps_;
+  std::vector<uint32_t> balloon_targets_;
   config::VmConfig config_;
 };
 
@@ -154,6 +157,36 @@ TEST_F(VirtioEndpointsTest, PutNetworkInterfaceValidates) {
   r = Call("PUT", "/network-interfaces/eth1", R"({"iface_id":"eth1","host_dev_name":")" + tap + R"("})");
   EXPECT_EQ(r.status, 400u);  // same tap twice
   EXPECT_NE(Fault(r).find("already used"), std::string::npos);
+}
+
+TEST_F(VirtioEndpointsTest, BalloonPutBeforeBootPatchAnytime) {
+  EXPECT_EQ(Call("PATCH", "/balloon", R"({"amount_mib":1})").status, 400u);  // none yet
+  EXPECT_EQ(Call("GET", "/balloon", "").status, 400u);
+  vm.config_.machine_config.mem_size_mib = 128;
+  auto r = Call("PUT", "/balloon", R"({"amount_mib":256,"deflate_on_oom":true})");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(Fault(r).find("128 MiB"), std::string::npos) << Fault(r);
+  EXPECT_FALSE(vm.config_.balloon.has_value());
+  r = Call("PUT", "/balloon", R"({"amount_mib":0,"deflate_on_oom":true,"free_page_reporting":true})");
+  ASSERT_EQ(r.status, 204u) << Fault(r);
+  ASSERT_TRUE(vm.config_.balloon.has_value());
+  EXPECT_TRUE(vm.config_.balloon->free_page_reporting);
+  ASSERT_EQ(Call("PATCH", "/balloon", R"({"amount_mib":8})").status, 204u);
+  EXPECT_EQ(vm.config_.balloon->amount_mib, 8u);
+  EXPECT_TRUE(vm.balloon_targets_.empty());  // not running: the config is the target
+  r = Call("GET", "/balloon", "");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ((*r.body)["amount_mib"], 8);
+
+  vm.state_ = VmState::kRunning;
+  EXPECT_EQ(Call("PUT", "/balloon", R"({"amount_mib":0,"deflate_on_oom":true})").status, 400u);
+  ASSERT_EQ(Call("PATCH", "/balloon", R"({"amount_mib":16})").status, 204u);
+  EXPECT_EQ(vm.balloon_targets_, std::vector<uint32_t>{16});
+  EXPECT_EQ(Call("PATCH", "/balloon", R"({"amount_mib":129})").status, 400u);
+  EXPECT_EQ(vm.config_.balloon->amount_mib, 16u);
+  r = Call("GET", "/balloon/statistics", "");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ((*r.body)["reported_kib"], 42);
 }
 
 }  // namespace

@@ -130,6 +130,48 @@ TEST(VmConfig, ErrorsNameTheFieldAtFault) {
             std::string::npos);
 }
 
+TEST(VmConfig, BalloonInFirecrackersShape) {
+  const VmConfig c = ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"},
+    "machine-config": {"vcpu_count": 1, "mem_size_mib": 256},
+    "balloon": {"amount_mib": 64, "deflate_on_oom": true, "stats_polling_interval_s": 0,
+                "free_page_reporting": true}})");
+  ASSERT_TRUE(c.balloon);
+  EXPECT_EQ(c.balloon->amount_mib, 64u);
+  EXPECT_TRUE(c.balloon->deflate_on_oom);
+  EXPECT_TRUE(c.balloon->free_page_reporting);
+  const VmConfig again = ParseVmConfigFile(ToJson(c).dump());
+  ASSERT_TRUE(again.balloon);
+  EXPECT_EQ(again.balloon->amount_mib, 64u);
+  EXPECT_TRUE(again.balloon->free_page_reporting);
+  // Firecracker's defaults: no reporting unless asked for.
+  EXPECT_FALSE(ParseBalloon(json{{"amount_mib", 0}, {"deflate_on_oom", false}}).free_page_reporting);
+}
+
+TEST(VmConfig, BalloonErrorsNameTheField) {
+  EXPECT_NE(ErrorOf([] { ParseBalloon(json{{"deflate_on_oom", false}}); }).find("amount_mib"), std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseBalloon(json{{"amount_mib", 0}}); }).find("deflate_on_oom"), std::string::npos);
+  EXPECT_NE(ErrorOf([] {
+              ParseBalloon(json{{"amount_mib", 0}, {"deflate_on_oom", false}, {"stats_polling_interval_s", 1}});
+            }).find("stats_polling_interval_s"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] {
+              ParseBalloon(json{{"amount_mib", 0}, {"deflate_on_oom", false}, {"free_page_hinting", true}});
+            }).find("free_page_hinting"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseBalloon(json{{"amount_mib", 1ull << 40}, {"deflate_on_oom", false}}); })
+                .find("too large"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] {
+              ParseVmConfigFile(R"({"boot-source": {"kernel_image_path": "/k"},
+                "machine-config": {"vcpu_count": 1, "mem_size_mib": 128}, "balloon": {"amount_mib": 200, "deflate_on_oom": false}})");
+            }).find("more than the guest's 128 MiB"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ParseBalloonUpdate(json{{"amount_mib", 1}, {"deflate_on_oom", true}}); })
+                .find("'deflate_on_oom'"),
+            std::string::npos);
+  EXPECT_EQ(ParseBalloonUpdate(json{{"amount_mib", 7}}), 7u);
+}
+
 TEST(VmConfig, PatchKeepsFieldsNotGiven) {
   MachineConfig base;
   base.vcpu_count = 4;

@@ -111,11 +111,23 @@ std::vector<VirtioDeviceSet::Built> VirtioDeviceSet::Build(const config::VmConfi
                                                        *loop_)});
   }
   if (entropy) built.push_back({"", std::make_shared<VirtioRng>()});
+  if (config.balloon) {
+    if (config.balloon->amount_mib > config.machine_config.mem_size_mib) {
+      throw DeviceError("balloon: amount_mib " + std::to_string(config.balloon->amount_mib) +
+                        " is more than the guest's " + std::to_string(config.machine_config.mem_size_mib) +
+                        " MiB; lower it with PUT /balloon");
+    }
+    built.push_back({"", std::make_shared<VirtioBalloon>(BalloonOptions{
+                             config.balloon->amount_mib, config.balloon->deflate_on_oom,
+                             config.balloon->free_page_reporting})});
+  }
   return built;
 }
 
 void VirtioDeviceSet::Keep(const Built& built, std::shared_ptr<MmioTransport> transport) {
   if (!built.drive_id.empty()) drives_[built.drive_id] = std::static_pointer_cast<VirtioBlock>(built.device);
+  if (built.device->device_type() == kDeviceTypeBalloon)
+    balloon_ = std::static_pointer_cast<VirtioBalloon>(built.device);
   transports_.push_back(std::move(transport));
 }
 
@@ -126,6 +138,16 @@ void VirtioDeviceSet::ReplaceDriveImage(const std::string& drive_id, const std::
     it->second->ReplaceImage(path);
     return 0;
   });
+}
+
+void VirtioDeviceSet::SetBalloonTarget(uint32_t amount_mib) {
+  if (!balloon_) throw DeviceError("this microVM has no balloon: add one with PUT /balloon before InstanceStart");
+  balloon_->SetTarget(amount_mib);
+}
+
+std::optional<BalloonCounters> VirtioDeviceSet::BalloonStats() const {
+  if (!balloon_) return std::nullopt;
+  return balloon_->counters();
 }
 
 }  // namespace hull::vmm::virtio

@@ -1,5 +1,6 @@
 // The virtio devices of one VM, built from its configuration (drives,
-// network interfaces, vsock, entropy), and the I/O thread that serves them.
+// network interfaces, vsock, entropy, balloon), and the I/O thread that
+// serves them.
 //
 // AttachFromConfig() is all-or-nothing: every back end is opened first (any
 // failure throws DeviceError naming the device and leaves nothing behind),
@@ -8,16 +9,18 @@
 //   auto Allocate() -> {base, irq_line (shared_ptr<IrqLine>)}   (throws when full)
 //   void Attach(const Slot&, std::shared_ptr<IoHandler>)
 // which vmm/main's MmioSlots provides. Order on the bus: the root drive
-// first (/dev/vda), other drives, network interfaces, vsock, rng.
+// first (/dev/vda), other drives, network interfaces, vsock, rng, balloon.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bus/irq.h"
 #include "config/vm_config.h"
+#include "devices/virtio/virtio_balloon.h"
 #include "devices/virtio/virtio_blk.h"
 #include "io/event_loop.h"
 #include "memory/guest_memory.h"
@@ -65,6 +68,12 @@ class VirtioDeviceSet {
   // Throws DeviceError (unknown id, image that does not open).
   void ReplaceDriveImage(const std::string& drive_id, const std::string& path);
 
+  // PATCH /balloon on a running VM. Throws DeviceError when the VM has no
+  // balloon.
+  void SetBalloonTarget(uint32_t amount_mib);
+  // The balloon's counters; nullopt when the VM has none.
+  std::optional<BalloonCounters> BalloonStats() const;
+
   size_t size() const { return transports_.size(); }
 
  private:
@@ -77,6 +86,7 @@ class VirtioDeviceSet {
 
   std::shared_ptr<io::EventLoop> loop_;
   std::map<std::string, std::shared_ptr<VirtioBlock>> drives_;
+  std::shared_ptr<VirtioBalloon> balloon_;
   std::vector<std::shared_ptr<MmioTransport>> transports_;
 };
 
