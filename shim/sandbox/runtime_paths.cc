@@ -1,8 +1,15 @@
 #include "sandbox/runtime_paths.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
+#include <cstdlib>
+
+#include <cerrno>
+#include <optional>
 #include <vector>
+
+#include "sandbox/sandbox_error.h"
 
 namespace hull::shim {
 namespace fs = std::filesystem;
@@ -33,6 +40,9 @@ RuntimePaths DiscoverRuntimePaths(const fs::path& self_in) {
 
   RuntimePaths paths;
   paths.vmm_binary = bin_dir / "hull-vmm";
+  paths.jailer_binary = bin_dir / "hull-jailer";
+  paths.confinement = ConfinementFrom(::geteuid(), std::getenv("HULL_JAILER"), std::getenv("HULL_VMM_SECCOMP"),
+                                      std::getenv("HULL_JAILER_UID"));
   std::vector<fs::path> kernels, initrds;
   for (const auto& d : guest_dirs) {
     kernels.push_back(d / kernel_name);
@@ -42,6 +52,41 @@ RuntimePaths DiscoverRuntimePaths(const fs::path& self_in) {
   paths.kernel = first_existing(kernels);
   paths.initrd = first_existing(initrds);
   return paths;
+}
+
+namespace {
+
+// nullopt: unset or empty; true/false for on/off spellings; throws otherwise.
+std::optional<bool> Switch(const char* name, const char* value) {
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  const std::string v = value;
+  if (v == "on" || v == "1" || v == "true" || v == "yes") return true;
+  if (v == "off" || v == "0" || v == "false" || v == "no") return false;
+  throw SandboxError(std::string(name) + "='" + v + "' is not understood: use on or off");
+}
+
+}  // namespace
+
+VmmConfinement ConfinementFrom(unsigned euid, const char* jailer, const char* seccomp, const char* fixed_uid) {
+  VmmConfinement c;
+  const bool root = euid == 0;
+  c.jail = Switch("HULL_JAILER", jailer).value_or(root);
+  c.seccomp = Switch("HULL_VMM_SECCOMP", seccomp).value_or(true);
+  if (c.jail && !root) {
+    throw SandboxError("HULL_JAILER=on needs root (the jailer mounts, mknods and switches uid); "
+                       "run as root or set HULL_JAILER=off");
+  }
+  if (fixed_uid != nullptr && *fixed_uid != '\0') {
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long uid = std::strtoul(fixed_uid, &end, 10);
+    if (errno != 0 || *end != '\0' || uid == 0 || uid >= 0xffffffffUL || fixed_uid[0] == '-') {
+      throw SandboxError(std::string("HULL_JAILER_UID='") + fixed_uid +
+                         "' is not an unprivileged uid (a number from 1 to 4294967294)");
+    }
+    c.fixed_uid = static_cast<long>(uid);
+  }
+  return c;
 }
 
 }  // namespace hull::shim

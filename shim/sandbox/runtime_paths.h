@@ -9,10 +9,26 @@
 
 namespace hull::shim {
 
+// How hull-vmm is confined. Defaults when running as root: through
+// hull-jailer (per-VM root, own uid/gid, cgroup, no capabilities) with
+// hull-vmm's per-thread seccomp filters on. Opt-outs for debugging, read
+// from the environment of the shim / hull CLI:
+//   HULL_JAILER=off       run hull-vmm directly, as the caller's user
+//   HULL_VMM_SECCOMP=off  run hull-vmm without --seccomp
+//   HULL_JAILER_UID=N     one fixed uid (and gid) for every VM instead of one per VM
+struct VmmConfinement {
+  bool jail = false;    // only DiscoverRuntimePaths turns it on
+  bool seccomp = false;
+  std::filesystem::path chroot_base = "/run/hull/jail";
+  long fixed_uid = -1;  // < 0: a uid per VM (see JailUidFor in vmm_process.h)
+};
+
 struct RuntimePaths {
-  std::filesystem::path vmm_binary;  // hull-vmm
-  std::filesystem::path kernel;      // bzImage (x86_64) / Image (aarch64)
-  std::filesystem::path initrd;      // initramfs.cpio.{lz4,gz}
+  std::filesystem::path vmm_binary;     // hull-vmm
+  std::filesystem::path jailer_binary;  // hull-jailer
+  std::filesystem::path kernel;         // bzImage (x86_64) / Image (aarch64)
+  std::filesystem::path initrd;         // initramfs.cpio.{lz4,gz}
+  VmmConfinement confinement;
 };
 
 // The host architecture as `uname -m` spells it.
@@ -22,5 +38,12 @@ std::string HostArch();
 // /proc/self/exe). Entries that do not exist are left at their first
 // candidate so an error can name where they were looked for.
 RuntimePaths DiscoverRuntimePaths(const std::filesystem::path& self = {});
+
+// The confinement for a caller with effective uid `euid` and the given
+// HULL_JAILER / HULL_VMM_SECCOMP / HULL_JAILER_UID values (nullptr: unset).
+// Seccomp defaults on; the jail defaults on for root (it mounts, mknods and
+// switches uid, so an unprivileged caller runs hull-vmm unjailed).
+// Throws SandboxError for a value it does not understand.
+VmmConfinement ConfinementFrom(unsigned euid, const char* jailer, const char* seccomp, const char* fixed_uid);
 
 }  // namespace hull::shim

@@ -15,6 +15,11 @@ VmmResponse VmmClient::Request(const std::string& method, const std::string& pat
                                const nlohmann::json& body) const {
   const http::verb verb = http::string_to_verb(method);
   if (verb == http::verb::unknown) throw SandboxError("unknown HTTP method " + method);
+  if (file_hook_ && body.is_object()) {
+    for (const char* key : {"kernel_image_path", "initrd_path", "path_on_host"}) {
+      if (auto it = body.find(key); it != body.end() && it->is_string()) file_hook_(it->get<std::string>());
+    }
+  }
 
   asio::io_context io;
   beast::basic_stream<asio::local::stream_protocol> stream(io);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -36,9 +37,16 @@ class VmmClient {
 
   const std::filesystem::path& api_socket() const { return api_socket_; }
 
+  // Called with every host file a request body names (kernel_image_path,
+  // initrd_path, path_on_host) before the request is sent: a jailed VMM sees
+  // only files placed in its jail (VmmProcess::ExposeFile), and a drive swap
+  // (PATCH /drives) must find its new image there.
+  void SetFileHook(std::function<void(const std::filesystem::path&)> hook) { file_hook_ = std::move(hook); }
+
  private:
   std::filesystem::path api_socket_;
   std::chrono::milliseconds timeout_;
+  std::function<void(const std::filesystem::path&)> file_hook_;
 };
 
 }  // namespace hull::shim
