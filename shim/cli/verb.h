@@ -37,6 +37,27 @@ Verb AddPauseVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global, bool pau
 Verb AddEventsVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global);
 Verb AddFeaturesVerb(CLI::App& app);
 
+// What `create` (and `run --detach`) take.
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  unsigned preserve_fds = 0;
+  unsigned vcpus = 1;
+  unsigned memory_mib = 256;
+  unsigned agent_timeout_s = 60;
+  std::string vmm, kernel, initrd;
+};
+// Boots the microVM, creates the container (not started) and its keeper,
+// writes --pid-file. Throws SandboxError; nothing of the container remains then.
+void CreateContainer(const GlobalOptions& global, const CreateOptions& options);
+// Lets a created container's program run (`start`). Throws SandboxError.
+void StartContainer(const GlobalOptions& global, const std::string& id);
+// Stops whatever of the container still runs and removes its state, network
+// mirrors included (`delete --force` of a known container).
+void DestroyContainer(const GlobalOptions& global, const std::string& id);
+
 // The microVM's size and hull's own binaries, for `create`.
 void AddMicroVmOptions(CLI::App* cmd, unsigned& vcpus, unsigned& memory_mib,
                        unsigned& agent_timeout_s, std::string& vmm, std::string& kernel,

@@ -9,29 +9,13 @@
 #include <memory>
 
 #include "cli/bundle_config.h"
+#include "cli/pod_guest_network.h"
 #include "cli/verb.h"
 #include "cli/verb_util.h"
 #include "sandbox/container_keeper.h"
 #include "sandbox/sandbox_error.h"
 
 namespace hull::cli {
-namespace {
-
-struct CreateOptions {
-  std::string id;
-  std::string bundle = ".";
-  std::string pid_file;
-  std::string console_socket;
-  unsigned preserve_fds = 0;
-  bool no_pivot = false;
-  bool no_new_keyring = false;
-  unsigned vcpus = 1;
-  unsigned memory_mib = 256;
-  unsigned agent_timeout_s = 60;
-  std::string vmm, kernel, initrd;
-};
-
-}  // namespace
 
 void AddMicroVmOptions(CLI::App* cmd, unsigned& vcpus, unsigned& memory_mib,
                        unsigned& agent_timeout_s, std::string& vmm, std::string& kernel,
@@ -48,67 +32,82 @@ void AddMicroVmOptions(CLI::App* cmd, unsigned& vcpus, unsigned& memory_mib,
   cmd->add_option("--initrd", initrd, "guest initramfs (default: hull's, next to hull)");
 }
 
+void CreateContainer(const GlobalOptions& global, const CreateOptions& o) {
+  if (o.preserve_fds != 0) {
+    throw shim::SandboxError("--preserve-fds " + std::to_string(o.preserve_fds) +
+                             ": host fds cannot be passed into a microVM; use 0");
+  }
+  const BundleConfig bundle = LoadBundleConfig(o.bundle);
+  shim::CreateKeeperOptions keeper;
+  keeper.record.id = o.id;
+  keeper.record.bundle = bundle.bundle.string();
+  keeper.record.rootfs = bundle.rootfs.string();
+  keeper.record.created = shim::NowRfc3339Nano();
+  keeper.record.owner = shim::UserName(::geteuid());
+  keeper.record.annotations = bundle.annotations;
+  keeper.record.terminal = bundle.terminal;
+  keeper.root = global.root;
+  keeper.config_text = bundle.config_text;
+  keeper.runtime = shim::DiscoverRuntimePaths();
+  if (!o.vmm.empty()) keeper.runtime.vmm_binary = o.vmm;
+  if (!o.kernel.empty()) keeper.runtime.kernel = o.kernel;
+  if (!o.initrd.empty()) keeper.runtime.initrd = o.initrd;
+  keeper.vcpus = o.vcpus;
+  keeper.mem_mib = o.memory_mib;
+  keeper.agent_timeout = std::chrono::seconds(o.agent_timeout_s);
+  keeper.console_socket = o.console_socket;
+  keeper.network = PodGuestNetworkFactory();
+
+  const shim::ContainerStore store = StoreOf(global);
+  store.Reserve(o.id);
+  pid_t pid = -1;
+  try {
+    pid = shim::SpawnCreateKeeper(keeper);
+    if (!o.pid_file.empty()) WritePidFile(o.pid_file, pid);
+  } catch (...) {
+    // Nothing of this container may remain: the keeper (if it got as far
+    // as running) takes its VM and network mirrors with it.
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      try {
+        RemoveRecordedMirrors(store.Load(o.id));
+      } catch (const shim::SandboxError&) {
+      }
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(store.Dir(o.id), ec);
+    throw;
+  }
+}
+
 Verb AddCreateVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global) {
-  auto o = std::make_shared<CreateOptions>();
+  struct Flags {
+    CreateOptions create;
+    bool no_pivot = false;
+    bool no_new_keyring = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CreateOptions& o = f->create;
   CLI::App* cmd = app.add_subcommand(
       "create", "Create a container from an OCI bundle in a new microVM, without starting its "
                 "program (then `hull start`).");
-  cmd->add_option("container-id", o->id, "the container's id")->required();
-  cmd->add_option("--bundle,-b", o->bundle, "the bundle directory (config.json and rootfs)")
+  cmd->add_option("container-id", o.id, "the container's id")->required();
+  cmd->add_option("--bundle,-b", o.bundle, "the bundle directory (config.json and rootfs)")
       ->capture_default_str();
-  cmd->add_option("--pid-file", o->pid_file,
+  cmd->add_option("--pid-file", o.pid_file,
                   "write the pid of the container's host keeper process here (it exits with the "
                   "container's status)");
-  cmd->add_option("--console-socket", o->console_socket,
+  cmd->add_option("--console-socket", o.console_socket,
                   "unix socket that receives the pty master when process.terminal is true");
-  cmd->add_option("--preserve-fds", o->preserve_fds,
+  cmd->add_option("--preserve-fds", o.preserve_fds,
                   "accepted for runc compatibility; only 0 works (fds cannot cross into the VM)");
-  cmd->add_flag("--no-pivot", o->no_pivot, "accepted for runc compatibility (the guest decides)");
-  cmd->add_flag("--no-new-keyring", o->no_new_keyring, "accepted for runc compatibility");
-  AddMicroVmOptions(cmd, o->vcpus, o->memory_mib, o->agent_timeout_s, o->vmm, o->kernel, o->initrd);
-  return {cmd, [o, global] {
-            return RunReportingErrors(*global, "create " + o->id, [&] {
-              if (o->preserve_fds != 0) {
-                throw shim::SandboxError("--preserve-fds " + std::to_string(o->preserve_fds) +
-                                         ": host fds cannot be passed into a microVM; use 0");
-              }
-              const BundleConfig bundle = LoadBundleConfig(o->bundle);
-              shim::CreateKeeperOptions keeper;
-              keeper.record.id = o->id;
-              keeper.record.bundle = bundle.bundle.string();
-              keeper.record.rootfs = bundle.rootfs.string();
-              keeper.record.created = shim::NowRfc3339Nano();
-              keeper.record.owner = shim::UserName(::geteuid());
-              keeper.record.annotations = bundle.annotations;
-              keeper.record.terminal = bundle.terminal;
-              keeper.root = global->root;
-              keeper.config_text = bundle.config_text;
-              keeper.runtime = shim::DiscoverRuntimePaths();
-              if (!o->vmm.empty()) keeper.runtime.vmm_binary = o->vmm;
-              if (!o->kernel.empty()) keeper.runtime.kernel = o->kernel;
-              if (!o->initrd.empty()) keeper.runtime.initrd = o->initrd;
-              keeper.vcpus = o->vcpus;
-              keeper.mem_mib = o->memory_mib;
-              keeper.agent_timeout = std::chrono::seconds(o->agent_timeout_s);
-              keeper.console_socket = o->console_socket;
-
-              const shim::ContainerStore store = StoreOf(*global);
-              store.Reserve(o->id);
-              pid_t pid = -1;
-              try {
-                pid = shim::SpawnCreateKeeper(keeper);
-                if (!o->pid_file.empty()) WritePidFile(o->pid_file, pid);
-              } catch (...) {
-                // Nothing of this container may remain: the keeper (if it got as far
-                // as running) takes its VM with it.
-                if (pid > 0) {
-                  ::kill(pid, SIGKILL);
-                  ::waitpid(pid, nullptr, 0);
-                }
-                std::error_code ec;
-                std::filesystem::remove_all(store.Dir(o->id), ec);
-                throw;
-              }
+  cmd->add_flag("--no-pivot", f->no_pivot, "accepted for runc compatibility (the guest decides)");
+  cmd->add_flag("--no-new-keyring", f->no_new_keyring, "accepted for runc compatibility");
+  AddMicroVmOptions(cmd, o.vcpus, o.memory_mib, o.agent_timeout_s, o.vmm, o.kernel, o.initrd);
+  return {cmd, [f, global] {
+            return RunReportingErrors(*global, "create " + f->create.id, [&] {
+              CreateContainer(*global, f->create);
               return 0;
             });
           }};

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/container_control.h"
+#include "cli/pod_guest_network.h"
 #include "cli/signal_names.h"
 #include "cli/verb.h"
 #include "cli/verb_util.h"
@@ -15,24 +16,35 @@ constexpr int kNotFound = 5;
 constexpr int kFailedPrecondition = 9;
 }  // namespace
 
+void StartContainer(const GlobalOptions& global, const std::string& id) {
+  const auto store = StoreOf(global);
+  LockedContainer c = LoadLocked(store, id);
+  if (c.status == "stopped") {
+    throw SandboxError("cannot start a container that has stopped", kFailedPrecondition);
+  }
+  if (c.status != "created") {
+    throw SandboxError("cannot start an already " + c.status + " container", kFailedPrecondition);
+  }
+  AgentOf(store, id)->StartContainer(id);
+  c.record.status = "running";
+  store.Save(c.record);
+}
+
+void DestroyContainer(const GlobalOptions& global, const std::string& id) {
+  const auto store = StoreOf(global);
+  LockedContainer c = LoadLocked(store, id);
+  StopContainerProcesses(c.record);
+  RemoveRecordedMirrors(c.record);
+  store.Remove(id);
+}
+
 Verb AddStartVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global) {
   auto id = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("start", "Start the program of a created container.");
   cmd->add_option("container-id", *id, "the container's id")->required();
   return {cmd, [id, global] {
             return RunReportingErrors(*global, "start " + *id, [&] {
-              const auto store = StoreOf(*global);
-              LockedContainer c = LoadLocked(store, *id);
-              if (c.status == "stopped") {
-                throw SandboxError("cannot start a container that has stopped", kFailedPrecondition);
-              }
-              if (c.status != "created") {
-                throw SandboxError("cannot start an already " + c.status + " container",
-                                   kFailedPrecondition);
-              }
-              AgentOf(store, *id)->StartContainer(*id);
-              c.record.status = "running";
-              store.Save(c.record);
+              StartContainer(*global, *id);
               return 0;
             });
           }};
@@ -124,6 +136,7 @@ Verb AddDeleteVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global) {
                                    kFailedPrecondition);
               }
               StopContainerProcesses(c.record);
+              RemoveRecordedMirrors(c.record);
               store.Remove(o->id);
               return 0;
             });

@@ -93,6 +93,10 @@ int RunBundle(const BundleRunOptions& options) {
   const fs::path image = state_dir / "rootfs.erofs";
   BuildErofsImage(rootfs, image);
 
+  // Declared before the VM: its taps go after the VMM that holds them.
+  std::unique_ptr<GuestNetwork> network;
+  if (options.network) network = options.network(config_text, state_dir / "network.log");
+
   MicroVmSpec spec;
   spec.id = options.container_id;
   spec.state_dir = state_dir;
@@ -100,6 +104,10 @@ int RunBundle(const BundleRunOptions& options) {
   spec.vcpus = options.vcpus;
   spec.mem_mib = options.mem_mib;
   spec.drives.push_back({"rootfs", image, /*read_only=*/true});
+  if (network) {
+    spec.netns = network->netns();
+    spec.nets = network->Nics();
+  }
   MicroVm vm(spec);
 
   AgentClient agent(vm.DialGuest(kAgentPort, std::chrono::steady_clock::now() + options.agent_timeout));
@@ -108,11 +116,12 @@ int RunBundle(const BundleRunOptions& options) {
   agentpb::CreateSandboxRequest sandbox;
   sandbox.set_sandbox_id(options.container_id);
   sandbox.set_hostname(config.value("hostname", options.container_id));
+  if (network) network->Describe(sandbox);
   agent.CreateSandbox(sandbox);
 
   agentpb::CreateContainerRequest create;
   create.set_container_id(options.container_id);
-  create.set_oci_config_json(config_text);
+  create.set_oci_config_json(network ? network->ConfigForGuest(config_text) : config_text);
   auto* block = create.mutable_rootfs()->mutable_block();
   block->set_device("/dev/vda");
   block->set_fstype("erofs");

@@ -281,6 +281,9 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
 
   const fs::path image = dir / "rootfs.erofs";
   BuildErofsImage(options.record.rootfs, image);
+  // Declared before the VM: its taps go after the VMM that holds them.
+  std::unique_ptr<GuestNetwork> network;
+  if (options.network) network = options.network(options.config_text, dir / "keeper.log");
   MicroVmSpec spec;
   spec.id = id;
   spec.state_dir = dir;
@@ -289,6 +292,10 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
   spec.mem_mib = options.mem_mib;
   spec.drives.push_back({"rootfs", image, /*read_only=*/true});  // /dev/vda
   if (binds > 0) spec.drives.push_back({"binds", binds_image, /*read_only=*/true});  // /dev/vdb
+  if (network) {
+    spec.netns = network->netns();
+    spec.nets = network->Nics();
+  }
   spec.die_with_parent = true;  // the keeper's death (delete, crash) takes the VM with it
   auto vm = std::make_unique<MicroVm>(spec);
 
@@ -306,10 +313,11 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
     mount->add_options("ro");
     mount->set_mount_point(kGuestBindsDir);
   }
+  if (network) network->Describe(sandbox);
   agent->CreateSandbox(sandbox);
   agentpb::CreateContainerRequest create;
   create.set_container_id(id);
-  create.set_oci_config_json(config.dump());
+  create.set_oci_config_json(network ? network->ConfigForGuest(config.dump()) : config.dump());
   auto* block = create.mutable_rootfs()->mutable_block();
   block->set_device("/dev/vda");
   block->set_fstype("erofs");
@@ -323,6 +331,10 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
   record.status = "created";
   record.keeper = IdentifyProcess(::getpid()).value_or(ProcessIdentity{::getpid(), 0});
   record.vmm = IdentifyProcess(vm->process().pid()).value_or(ProcessIdentity{});
+  if (network) {
+    record.netns = network->netns();
+    for (const auto& m : network->Mirrors()) record.mirrors.emplace_back(m.veth, m.tap);
+  }
   store.Save(record);
   log("container created; microVM pid " + std::to_string(record.vmm.pid));
   ready.Ok();
@@ -351,6 +363,7 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
   }
   vm->WaitForShutdown(std::chrono::seconds(10));
   vm.reset();  // removes the VM's sockets
+  network.reset();  // then the taps the VMM held
   std::error_code ec;
   fs::remove(image, ec);
   fs::remove(binds_image, ec);

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <string>
 
+#include "sandbox/bundle_runner.h"
 #include "sandbox/container_store.h"
 #include "sandbox/runtime_paths.h"
 
@@ -31,6 +32,7 @@ struct CreateKeeperOptions {
   unsigned mem_mib = 256;
   std::chrono::seconds agent_timeout{60};
   std::string console_socket;     // required when record.terminal
+  GuestNetworkFactory network;    // empty: the guest has no NIC
 };
 
 // Forks the keeper and returns its pid once the container exists in the guest

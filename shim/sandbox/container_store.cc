@@ -84,6 +84,11 @@ nlohmann::json RecordToJson(const ContainerRecord& r) {
                       {"vmm", {{"pid", r.vmm.pid}, {"start_time", r.vmm.start_time}}},
                       {"terminal", r.terminal}};
   if (r.exit_status) j["exit_status"] = *r.exit_status;
+  if (!r.netns.empty()) {
+    nlohmann::json mirrors = nlohmann::json::array();
+    for (const auto& [veth, tap] : r.mirrors) mirrors.push_back({{"veth", veth}, {"tap", tap}});
+    j["network"] = {{"netns", r.netns}, {"mirrors", mirrors}};
+  }
   return j;
 }
 
@@ -102,6 +107,12 @@ ContainerRecord RecordFromJson(const nlohmann::json& j) {
     r.vmm = {j.at("vmm").at("pid").get<pid_t>(), j.at("vmm").at("start_time").get<uint64_t>()};
     r.terminal = j.value("terminal", false);
     if (j.contains("exit_status")) r.exit_status = j.at("exit_status").get<int>();
+    if (j.contains("network")) {
+      r.netns = j.at("network").at("netns").get<std::string>();
+      for (const auto& m : j.at("network").at("mirrors")) {
+        r.mirrors.emplace_back(m.at("veth").get<std::string>(), m.at("tap").get<std::string>());
+      }
+    }
     return r;
   } catch (const nlohmann::json::exception& e) {
     throw SandboxError(std::string("container state is damaged (") + e.what() +

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sandbox/unique_fd.h"
@@ -45,6 +46,10 @@ struct ContainerRecord {
   ProcessIdentity vmm;         // hull-vmm
   std::optional<int> exit_status;  // once stopped: exit code, 128+signal when killed
   bool terminal = false;       // process.terminal of config.json
+  // The mirrored taps in the spec's network namespace (empty netns: none), so
+  // `delete` can remove them when the keeper could not (killed).
+  std::string netns;
+  std::vector<std::pair<std::string, std::string>> mirrors;  // (veth, tap)
 };
 
 nlohmann::json RecordToJson(const ContainerRecord& record);

@@ -270,6 +270,112 @@ terminal)
   grep -q "got typed-line" "$T/console.out" || fail "input typed on the master did not reach the container"
   $HULL delete c9 || fail "delete"
   check_clean ;;
+run-detach)
+  # runc's `run -d`: create + start in one call; it returns once the container
+  # runs and its keeper (reaped by the subreaper, as by conmon) holds it. With a
+  # terminal, the pty master goes to --console-socket as with `create`.
+  check_clean
+  awk '{print $2}' /proc/mounts | sort > "$T/mounts.before"
+  b=$(bundle_running sh -c 'tty; echo started; trap "exit 5" TERM; while true; do sleep 0.2; done')
+  sed -i 's/"terminal": false/"terminal": true/' "$b/config.json"
+  grep -q '"terminal": true' "$b/config.json" || fail "could not set process.terminal"
+  console-recv "$T/console.sock" "$T/console.out" 30 100 "" &
+  i=0
+  while [ ! -S "$T/console.sock" ]; do i=$((i + 1)); [ $i -le 100 ] || fail "console-recv did not listen"; sleep 0.1; done
+  started=$(date +%s)
+  subreaper "$T/d1.pid" "$T/d1.exit" -- sh -c "$HULL_BOUNDED run -d $VMFLAGS --bundle $b --console-socket $T/console.sock --pid-file $T/d1.pid d1 && echo ok > $T/d1.ran" \
+    >"$T/d1.err" 2>&1 </dev/null &
+  i=0
+  while [ ! -s "$T/d1.ran" ]; do
+    i=$((i + 1)); [ $i -le 2400 ] || fail "hull run -d did not return in 240 s: $(cat "$T/d1.err")"
+    kill -0 $! 2>/dev/null || [ -s "$T/d1.ran" ] || fail "hull run -d failed: $(cat "$T/d1.err")"
+    sleep 0.1
+  done
+  echo "hull run -d returned after $(($(date +%s) - started)) s"
+  expect_status d1 running  # at once: run -d returns only after the start
+  pid=$(cat "$T/d1.pid")
+  $HULL state d1 | grep -q "\"pid\": $pid," || fail "state's pid is not the --pid-file's $pid: $($HULL state d1)"
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = hull ] || fail "the --pid-file's $pid is not the keeper"
+  [ -n "$(live hull-vmm)" ] || fail "no VM for the detached container"
+  i=0
+  while ! grep -q started "$T/console.out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -le 1200 ] || fail "the container's output did not reach the console socket: $(cat "$T/console.out")"
+    sleep 0.1
+  done
+  grep -q "^pty-name /dev/pts/" "$T/console.out" || fail "no pty name came with the master"
+  grep -q "^/dev/pts/" "$T/console.out" || fail "the container's stdin is not a terminal"
+  $HULL run -d $VMFLAGS --bundle "$b" d1 </dev/null >/dev/null 2>"$T/err" && fail "run -d of an existing id must fail"
+  grep -q "container with id exists: d1" "$T/err" || fail "duplicate run -d: $(cat "$T/err")"
+  $HULL kill d1 TERM || fail "kill"
+  wait_file "$T/d1.exit" 60
+  grep -qx "exit 5" "$T/d1.exit" || fail "the keeper's exit status: $(cat "$T/d1.exit"), expected 5"
+  expect_status d1 stopped
+  $HULL delete d1 || fail "delete"
+  check_clean
+  awk '{print $2}' /proc/mounts | sort > "$T/mounts.after"
+  diff "$T/mounts.before" "$T/mounts.after" || fail "mounts differ after delete (above)" ;;
+run-network)
+  # The spec joins a network namespace (as Podman/CNI give one): hull mirrors
+  # its veth to a tap with tc, hull-vmm runs in it, the guest takes the veth's
+  # address. Ping and TCP both ways, then nothing of hull stays in the namespace.
+  [ -e /var/run ] || ln -s /run /var/run
+  # The shell prefers busybox's applets to PATH: name iproute2's programs.
+  real() { ( IFS=:; for d in $PATH; do [ -x "$d/$1" ] && [ ! -L "$d/$1" ] && { echo "$d/$1"; exit 0; }; done; exit 1 ) \
+    || fail "no $1 but busybox's on PATH"; }
+  ip=$(real ip); tc=$(real tc); nsenter=$(real nsenter)
+  ns=hullcli; nsp=/var/run/netns/$ns
+  in_ns() { $nsenter --net=$nsp "$@"; }
+  $ip netns add $ns || fail "ip netns add"
+  $ip link add hveth1 type veth peer name eth0 netns $ns || fail "veth pair"
+  $ip addr add 10.89.0.1/24 dev hveth1 && $ip link set hveth1 up || fail "host end"
+  in_ns $ip addr add 10.89.0.2/24 dev eth0 && in_ns $ip link set eth0 up && in_ns $ip link set lo up || fail "pod end"
+  mac=$(in_ns $ip -br link show dev eth0 | awk '{print $3}')
+  b=$(bundle_running sh -c 'ip addr show eth0; ping -c 2 -W 10 10.89.0.1 && echo PING-OK; echo hello-from-vm | nc -w 10 10.89.0.1 7777; echo sent; nc -l -p 7778; echo received')
+  sed -i "s|\"type\": \"network\"|\"type\": \"network\", \"path\": \"$nsp\"|; s|\"CAP_KILL\",|\"CAP_KILL\", \"CAP_NET_RAW\",|" "$b/config.json"
+  grep -q "\"path\": \"$nsp\"" "$b/config.json" || fail "could not put the namespace path into the spec"
+  nc -l -p 7777 > "$T/from-vm" &
+  srv=$!
+  $HULL_BOUNDED run $VMFLAGS --bundle "$b" n1 >"$T/n1.out" 2>"$T/n1.err" </dev/null &
+  run=$!
+  i=0
+  while ! grep -q sent "$T/n1.out"; do
+    i=$((i + 1)); [ $i -le 2400 ] || fail "the container did not get to its TCP server: $(cat "$T/n1.out" "$T/n1.err")"
+    kill -0 $run 2>/dev/null || fail "hull run ended early: $(cat "$T/n1.out" "$T/n1.err")"
+    sleep 0.1
+  done
+  in_ns $ip link show hulltap0 >/dev/null || fail "no tap in the namespace while the container runs"
+  in_ns $tc filter show dev eth0 ingress > "$T/filters"
+  grep -q "mirred.*hulltap0" "$T/filters" || fail "no mirred redirect from eth0 to the tap: $(cat "$T/filters")"
+  i=0
+  until echo hello-to-vm | nc -w 5 10.89.0.2 7778; do
+    i=$((i + 1)); [ $i -lt 60 ] || fail "cannot connect to the container's 10.89.0.2:7778"; sleep 0.5
+  done
+  wait $run; rc=$?
+  kill $srv 2>/dev/null
+  cat "$T/n1.out" "$T/n1.err"
+  [ $rc -eq 0 ] || fail "hull run exited $rc"
+  grep -q "inet 10.89.0.2/24" "$T/n1.out" || fail "the guest NIC lacks the veth's address"
+  grep -qi "link/ether $mac" "$T/n1.out" || fail "the guest NIC lacks the veth's MAC $mac"
+  grep -qx PING-OK "$T/n1.out" || fail "the container could not ping 10.89.0.1"
+  [ "$(cat "$T/from-vm")" = hello-from-vm ] || fail "the host end got '$(cat "$T/from-vm")' from the container"
+  grep -qx hello-to-vm "$T/n1.out" || fail "the container did not get the host's TCP message"
+  in_ns $ip link show > "$T/links"; in_ns $tc qdisc show > "$T/qdiscs"
+  ! grep -q hulltap "$T/links" || fail "a tap is left in the namespace: $(cat "$T/links")"
+  ! grep -q ingress "$T/qdiscs" || fail "an ingress qdisc (tc filters) is left: $(cat "$T/qdiscs")"
+  in_ns $ip -br addr show dev eth0 | grep -q 10.89.0.2/24 || fail "the veth lost its address"
+  echo "step: run -d in the namespace, killed, deleted"
+  b2=$(bundle_running sleep 1000)
+  sed -i "s|\"type\": \"network\"|\"type\": \"network\", \"path\": \"$nsp\"|" "$b2/config.json"
+  $HULL_BOUNDED run -d $VMFLAGS --bundle "$b2" n2 </dev/null >/dev/null 2>"$T/n2.err" || fail "run -d: $(cat "$T/n2.err")"
+  in_ns $ip link show hulltap0 >/dev/null || fail "no tap for the detached container"
+  grep -q '"netns"' "$ROOT/n2/state.json" || fail "state.json does not record the mirrors"
+  $HULL delete --force n2 || fail "delete --force"
+  in_ns $ip link show > "$T/links"; in_ns $tc qdisc show > "$T/qdiscs"
+  ! grep -q hulltap "$T/links" || fail "a tap is left after delete: $(cat "$T/links")"
+  ! grep -q ingress "$T/qdiscs" || fail "an ingress qdisc is left after delete: $(cat "$T/qdiscs")"
+  $ip netns del $ns
+  check_clean
+  echo "ping and TCP both ways through the tc mirror; no tap or tc filter left" ;;
 *) echo "cases.sh: unknown case $1" >&2; exit 2 ;;
 esac
 rm -rf "$T"

@@ -8,6 +8,7 @@
 
 #include "cli/bundle_config.h"
 #include "cli/exec_process.h"
+#include "cli/pod_guest_network.h"
 #include "cli/signal_names.h"
 #include "cli/verb.h"
 #include "cli/verb_util.h"
@@ -162,7 +163,7 @@ class VerbParseTest : public ::testing::Test {
     verbs_ = {AddCreateVerb(app_, global_), AddStartVerb(app_, global_), AddStateVerb(app_, global_),
               AddKillVerb(app_, global_),   AddDeleteVerb(app_, global_), AddExecVerb(app_, global_),
               AddListVerb(app_, global_),   AddPsVerb(app_, global_),
-              AddEventsVerb(app_, global_)};
+              AddEventsVerb(app_, global_), AddRunVerb(app_, global_)};
   }
   // Parses and, when parsing worked, runs the chosen verb.
   int Run(std::vector<std::string> args) {
@@ -213,6 +214,43 @@ TEST_F(VerbParseTest, UnknownContainerFailsWithExit1AndNothingCreated) {
   EXPECT_EQ(Run({"--root", root, "create", "--preserve-fds", "2", "c1"}), 1);
   EXPECT_TRUE(fs::is_empty(root)) << "a failed verb left state behind";
   fs::remove_all(root);
+}
+
+TEST_F(VerbParseTest, RunDetachTakesCreatesFlagsAndLeavesNothingOnFailure) {
+  char tmpl[] = "/tmp/hull-root-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  // --pid-file and --console-socket belong to a detached run, as with runc.
+  EXPECT_EQ(Run({"--root", root, "run", "--pid-file", root + "/p", "c1"}), kExitUsage);
+  app_.clear();
+  EXPECT_EQ(Run({"--root", root, "run", "--console-socket", root + "/s", "c1"}), kExitUsage);
+  app_.clear();
+  EXPECT_EQ(Run({"--root", root, "run", "-d", "--bundle", "/no/such/bundle", "--pid-file",
+                 root + "/p", "c1"}),
+            1);
+  app_.clear();
+  EXPECT_EQ(Run({"--root", root, "run", "--detach", "--preserve-fds", "1", "c1"}), 1);
+  app_.clear();
+  // Last: CLI11's clear() does not reset the flags' variables.
+  EXPECT_EQ(Run({"--root", root, "run", "-d", "--keep-state", "c1"}), kExitUsage);
+  EXPECT_TRUE(fs::is_empty(root)) << "a failed run -d left state or a pid file behind";
+  fs::remove_all(root);
+}
+
+TEST(PodGuestNetworkTest, NoNetworkNamespacePathMeansNoNic) {
+  const auto factory = PodGuestNetworkFactory();
+  EXPECT_EQ(factory(R"({"linux":{"namespaces":[{"type":"network"},{"type":"pid"}]}})", ""), nullptr);
+  EXPECT_EQ(factory(R"({"process":{}})", ""), nullptr);
+}
+
+TEST(PodGuestNetworkTest, MissingNamespaceIsAClearError) {
+  const auto factory = PodGuestNetworkFactory();
+  try {
+    factory(R"({"linux":{"namespaces":[{"type":"network","path":"/no/such/netns"}]}})", "");
+    FAIL() << "a namespace path that does not exist must be refused";
+  } catch (const shim::SandboxError& e) {
+    EXPECT_NE(std::string(e.what()).find("/no/such/netns"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(VerbParseTest, ExecTakesTheCommandAfterTheId) {

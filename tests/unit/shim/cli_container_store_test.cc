@@ -52,6 +52,24 @@ TEST_F(ContainerStoreTest, ReserveSaveLoadRoundTrip) {
   EXPECT_EQ(fs::status(store.Dir("c1")).permissions() & fs::perms::all, fs::perms::owner_all);
 }
 
+TEST_F(ContainerStoreTest, NetworkMirrorsRoundTripForDelete) {
+  ContainerStore store(root_);
+  store.Reserve("c1");
+  ContainerRecord r = Record("c1");
+  EXPECT_FALSE(RecordToJson(r).contains("network")) << "no network, no key";
+  r.netns = "/run/netns/pod";
+  r.mirrors = {{"eth0", "hulltap0"}, {"eth1", "hulltap1"}};
+  store.Save(r);
+  const ContainerRecord back = store.Load("c1");
+  EXPECT_EQ(back.netns, "/run/netns/pod");
+  ASSERT_EQ(back.mirrors.size(), 2u);
+  EXPECT_EQ(back.mirrors[1].first, "eth1");
+  EXPECT_EQ(back.mirrors[1].second, "hulltap1");
+  nlohmann::json damaged = RecordToJson(r);
+  damaged["network"]["mirrors"][0].erase("tap");
+  EXPECT_THROW(RecordFromJson(damaged), SandboxError);
+}
+
 TEST_F(ContainerStoreTest, DuplicateIdIsRefusedLikeRunc) {
   ContainerStore store(root_);
   store.Reserve("c1");
