@@ -37,7 +37,9 @@ X86_64 = Arch(
     default_cpus=1,
     modules=("kvm-amd", "tun", "vsock", "vsock_loopback", "vhost_vsock", "overlay",
              # pod networking (tests/e2e/containerd_hull pod-network): veth + tc mirrors
-             "veth", "sch_ingress", "cls_u32", "act_mirred"),
+             "veth", "sch_ingress", "cls_u32", "act_mirred",
+             # Podman's bridge network (tests/e2e/podman network-bridge)
+             "bridge"),
     out_modules=("virtio_pci", "virtio_blk"),
     out_device=["-device", "virtio-blk-pci,drive=out"],
     lib_dirs=("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
