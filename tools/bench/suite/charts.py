@@ -65,15 +65,15 @@ def timeline(results, work, png):
     keys = ", ".join(f'NaN with boxes fs solid lc rgb "{PHASE_COLORS[i % len(PHASE_COLORS)]}" title "{_q(n)}"'
                      for i, n in enumerate(seg_names))
     _gnuplot(work, "timeline", f"""
-set terminal pngcairo size 1100,{220 + 70 * len(rows)} font "sans,10"
+set terminal pngcairo size 1100,{260 + 70 * len(rows)} font "sans,10"
 set output "{png}"
 set title "Boot timeline (medians, seconds; nested L1 under TCG: read proportions, not absolutes)"
 set xlabel "seconds since the VMM process started"
 set ytics ({ytics})
 set yrange [-0.6:{len(rows) - 0.4}]
-set xrange [0:*]
+set xrange [0:{max(e for _, segs in rows for _, _, e in segs) / 1000 * 1.1:.3f}]
 set grid xtics
-set key outside bottom center horizontal maxcols 3
+set key outside bottom center horizontal maxrows 2 width 2
 set style fill solid 1.0 border lc rgb "white"
 set palette defined ({palette})
 unset colorbox

@@ -139,9 +139,9 @@ def container_start(result_json, stderr_log=None):
     if stderr_log:
         with open(stderr_log, errors="replace") as fh:
             phases = shim_phases(line for line in fh if "shim log" in line)
-        # the first start is the warm-up: drop it where every round has its line
+        # in the log's order: the warm-up start, one per round, then the memory step's pod
         runs = len((start.get("hull") or {}).get("rounds_ms") or [])
-        extras["hull_phases_ms"] = {k: summarize(v[1:] if len(v) > runs else v) for k, v in phases.items()}
+        extras["hull_phases_ms"] = {k: summarize(v[1:1 + runs] if len(v) > runs else v) for k, v in phases.items()}
     return extras
 
 
