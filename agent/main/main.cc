@@ -41,7 +41,7 @@ long boot_ms() {
 int main(int argc, char** argv) {
   const bool pid1 = ::getpid() == 1;
   auto started = std::chrono::steady_clock::now();
-  const long exec_boot_ms = boot_ms();
+  const long main_boot_ms = boot_ms();
   // Every line written to stderr from here on also lands in the ring the host
   // reads with ReadAgentLog.
   hull::service::LogRing log_ring;
@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
                  "cgroup2 mount to use (default: found in /proc/self/mountinfo)");
   // As init, the kernel passes unknown command-line words through: ignore them.
   app.allow_extras(pid1);
+  const long marker_boot_ms = boot_ms();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  const long listening_boot_ms = boot_ms();
   hull::runtime::Runtime runtime({state_dir, cgroup_mount});
   hull::service::Sandbox sandbox({state_dir, pid1});
   std::atomic<bool> stop{false};
@@ -143,8 +145,10 @@ int main(int argc, char** argv) {
            (pid1 ? ", PID 1)" : ")"));
   // Only on request: every console byte costs boot time (boot_timeline.h).
   if (pid1 && std::getenv("hull_boot_timeline") != nullptr) {
-    log_line("boot clock (ms since the kernel started): /init exec " + std::to_string(exec_boot_ms) +
-             ", guest set up " + std::to_string(setup_boot_ms) + ", serving " +
+    log_line("boot clock (ms since the kernel started): main " + std::to_string(main_boot_ms) +
+             ", boot marker " + std::to_string(marker_boot_ms) + ", guest set up " +
+             std::to_string(setup_boot_ms) + ", vsock listening " +
+             std::to_string(listening_boot_ms) + ", gRPC server started " +
              std::to_string(serving_boot_ms));
     hull::agent::print_boot_timeline(stderr);
   }

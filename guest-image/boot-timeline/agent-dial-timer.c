@@ -7,7 +7,8 @@
  * Then it kills the VMM and prints one line:
  *   RESULT connect_ms=N grpc_ms=N exit_ms=N
  * Built statically by guest-image/boot-timeline so it runs in the nested L1.
- * usage: agent-dial-timer --vsock UDS [--port N] [--timeout S] -- CMD ARGS... */
+ * usage: agent-dial-timer --vsock UDS [--port N] [--interval MS] [--timeout S] -- CMD ARGS...
+ *   --interval: pause between dial attempts (default 20 ms, the shim's) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -37,15 +38,16 @@ enum dial_state { IDLE, WAIT_OK, WAIT_SETTINGS, DONE };
 
 int main(int argc, char **argv) {
   const char *uds = NULL;
-  int port = 1024, timeout_s = 120, i = 1;
+  int port = 1024, timeout_s = 120, interval_ms = 20, i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     if (!strcmp(argv[i], "--vsock") && i + 1 < argc) uds = argv[++i];
     else if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) timeout_s = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--interval") && i + 1 < argc) interval_ms = atoi(argv[++i]);
     else { fprintf(stderr, "agent-dial-timer: unknown argument %s\n", argv[i]); return 2; }
   }
   if (!uds || i + 1 >= argc) {
-    fprintf(stderr, "usage: agent-dial-timer --vsock UDS [--port N] [--timeout S] -- CMD ARGS...\n");
+    fprintf(stderr, "usage: agent-dial-timer --vsock UDS [--port N] [--interval MS] [--timeout S] -- CMD ARGS...\n");
     return 2;
   }
   int out[2];
@@ -88,7 +90,7 @@ int main(int argc, char **argv) {
       } else {
         close(dial);
         dial = -1;
-        next_dial = t + 20;
+        next_dial = t + interval_ms;
       }
     }
     struct pollfd p[2] = {{out[0], POLLIN, 0}, {dial, POLLIN, 0}};
@@ -117,7 +119,7 @@ int main(int argc, char **argv) {
         close(dial);
         dial = -1;
         state = IDLE;
-        next_dial = t + 20;
+        next_dial = t + interval_ms;
         continue;
       }
       reply_len += n;
@@ -128,7 +130,7 @@ int main(int argc, char **argv) {
           close(dial);
           dial = -1;
           state = IDLE;
-          next_dial = t + 20;
+          next_dial = t + interval_ms;
           continue;
         }
         connect_ms = t - t0;
