@@ -53,8 +53,13 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
   options.log_file = log_file();
   options.die_with_parent = spec_.die_with_parent;
   options.netns = spec_.netns;
+  std::vector<std::string> taps;
+  for (const auto& n : spec_.nets) taps.push_back(n.tap);
+  options.jail = JailFor(spec_.runtime, spec_.state_dir, taps, spec_.mem_mib);  // HULL_JAILER=off: none
+  options.extra_args = ConfinementArgs(spec_.runtime.confinement);              // --seccomp
   process_ = std::make_unique<VmmProcess>(options);
   api_ = std::make_unique<VmmClient>(options.api_socket);
+  api_->SetFileHook([vmm = process_.get()](const fs::path& file) { vmm->ExposeFile(file); });
 
   api_->Put("/machine-config", {{"vcpu_count", spec_.vcpus}, {"mem_size_mib", spec_.mem_mib}});
   api_->Put("/boot-source", {{"kernel_image_path", spec_.runtime.kernel.string()},
@@ -71,7 +76,7 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
     if (!n.guest_mac.empty()) body["guest_mac"] = n.guest_mac;
     api_->Put("/network-interfaces/" + n.id, body);
   }
-  fs::remove(vsock_socket(), ec);
+  process_->PrepareSocketPath(vsock_socket());  // a link into the jail, if there is one
   api_->Put("/vsock", {{"guest_cid", kGuestCid}, {"uds_path", vsock_socket().string()}});
   api_->Put("/actions", {{"action_type", "InstanceStart"}});
 }
