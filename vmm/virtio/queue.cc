@@ -213,4 +213,18 @@ bool Queue::EnableNotification() {
   return LoadAvailIdx() != next_avail_;
 }
 
+bool Queue::EnableNotificationForMore() {
+  if (!active_) return false;
+  const uint16_t posted = LoadAvailIdx();
+  if (event_idx_) {
+    // EnableNotification's avail_event (next_avail) may already lie behind
+    // the driver's index here: it would never be crossed again.
+    StoreU16(used_, 4 + 8ull * size, posted, std::memory_order_relaxed);
+  } else {
+    StoreU16(used_, 0, 0, std::memory_order_relaxed);
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return LoadAvailIdx() != posted;
+}
+
 }  // namespace hull::vmm::virtio

@@ -70,6 +70,10 @@ class Queue {
   // when buffers arrived meanwhile (the caller keeps processing). The usual
   // loop:  do { while (auto c = q.Pop()) ...; } while (q.EnableNotification());
   bool EnableNotification();
+  // For a device that needs more buffers than the driver has posted (net rx
+  // with mergeable buffers): asks to be notified when the driver posts beyond
+  // what is available now, then re-checks: true when it already has.
+  bool EnableNotificationForMore();
 
   uint16_t next_avail() const { return next_avail_; }
   uint16_t next_used() const { return next_used_; }

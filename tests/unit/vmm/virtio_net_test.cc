@@ -172,6 +172,34 @@ TEST_F(VirtioNetTest, HostFramesSpreadOverMergeableBuffers) {
   EXPECT_GE(irq.count, 1);
 }
 
+// A frame waiting for more buffers than are posted must leave avail_event at
+// the driver's current index, or with EVENT_IDX the driver's refill is never
+// kicked and rx stalls for good (seen as a TCP stall on arm64).
+TEST_F(VirtioNetTest, AFrameWaitingForBuffersAsksForTheNextPostedOne) {
+  constexpr uint64_t kEventIdx = 1ull << 29;
+  Start((1ull << kMrgRxbuf) | kEventIdx);
+  rxq.AddChain({{kBuf, 512, true}});  // one of the three the frame needs
+  drv->Notify(0);
+  loop.RunOnce(0);
+  auto frame = Frame(1400);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_ifindex = ifindex;
+  to.sll_halen = 6;
+  std::memset(to.sll_addr, 0xff, 6);
+  ASSERT_EQ(sendto(packet.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+            static_cast<ssize_t>(frame.size()));
+  for (int i = 0; i < 20; ++i) loop.RunOnce(20);
+  EXPECT_EQ(rxq.used_idx(), 0);
+  const uint64_t avail_event = rxq.used_addr() + 4 + 8ull * rxq.size();
+  EXPECT_EQ(*mem.ReadObj<uint16_t>(avail_event), 1);  // "kick me when you post entry 1"
+  rxq.AddChain({{kBuf + 0x1000, 512, true}});
+  rxq.AddChain({{kBuf + 0x2000, 512, true}});
+  drv->Notify(0);
+  for (int i = 0; i < 20 && rxq.used_idx() < 3; ++i) loop.RunOnce(20);
+  EXPECT_EQ(rxq.used_idx(), 3);
+}
+
 TEST_F(VirtioNetTest, WithoutMergeableBuffersAFrameNeedsOneBigBuffer) {
   Start(0);
   rxq.AddChain({{kBuf, 256, true}});            // too small: frame dropped, buffer kept

@@ -173,7 +173,13 @@ void VirtioNet::PumpRx() {
       if (static_cast<size_t>(n) <= TapDevice::kVnetHeaderSize) continue;  // runt
       rx_frame_len_ = static_cast<size_t>(n);
     }
-    if (!DeliverFrame()) break;  // wait for the guest to post buffers
+    if (!DeliverFrame()) {
+      // Out of buffers: the tap is not polled while a frame waits, so only
+      // the driver's kick for new buffers resumes rx. With EVENT_IDX that kick
+      // comes only if avail_event names an entry it has yet to post.
+      if (rx.EnableNotificationForMore()) continue;
+      break;
+    }
     rx_frame_len_ = 0;
     delivered = true;
   }
