@@ -164,29 +164,35 @@ def scaling(results, work, png):
             for r in sorted((r for r in rows if r["runtime"] == rt), key=lambda r: r["count"]):
                 each = r["each_ms"]
                 med = each.get("median")
+                up = r["count"] - r["failed"]
+                per = f"{r['pss_kib'] / 1024 / up:.1f}" if up > 0 else "?"
                 fh.write(f"{r['count']} {r['all_ready_ms'] / 1000:.3f} "
-                         f"{'?' if med is None else f'{med / 1000:.3f}'} {r['pss_kib'] / 1024:.1f}\n")
+                         f"{'?' if med is None else f'{med / 1000:.3f}'} {per} {up}/{r['count']}\n")
     lat = ", ".join(
         f'"{files[rt]}" using 1:2 with linespoints lw 2 pt 7 lc rgb "{COLORS[rt]}" title "{rt}: until all are up", '
         f'"{files[rt]}" using 1:3 with linespoints lw 1 dt 2 pt 6 lc rgb "{COLORS[rt]}" title "{rt}: median of each"'
         for rt in runtimes)
-    mem = ", ".join(f'"{files[rt]}" using 1:4 with linespoints lw 2 pt 7 lc rgb "{COLORS[rt]}" title "{rt}"'
+    mem = ", ".join(f'"{files[rt]}" using 1:4 with linespoints lw 2 pt 7 lc rgb "{COLORS[rt]}" title "{rt}", '
+                    f'"{files[rt]}" using 1:4:5 with labels offset 0,1 tc rgb "{COLORS[rt]}" notitle'
                     for rt in runtimes)
     _gnuplot(work, "scaling", f"""
 set terminal pngcairo size 1100,460 font "sans,10"
 set output "{png}"
 set datafile missing "?"
-set multiplot layout 1,2 title "N sandboxes started at once (nested L1): hull run vs crun run"
+set multiplot layout 1,2 title "N sandboxes started at once (nested L1): hull run vs crun run; failed starts are left out"
 set xlabel "sandboxes started at once (log scale)"
 set logscale x
 set xtics ({", ".join(str(c) for c in sorted({r["count"] for r in rows}))})
+set xrange [0.8:{max(r["count"] for r in rows) * 1.25}]
 set grid
 set key top left
 set ylabel "seconds"
 set title "start latency"
 plot {lat}
-set ylabel "MiB (sum of PSS)"
-set title "memory of all N (hull + hull-vmm / crun + container)"
+set ylabel "MiB per running sandbox"
+set yrange [0:*]
+set key center right
+set title "memory: PSS per started sandbox (labels: started/N)"
 plot {mem}
 unset multiplot
 """)
