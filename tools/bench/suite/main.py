@@ -87,7 +87,8 @@ def run_one(name, o, work):
         rc = proc.wait()
         t.join()
     took = time.monotonic() - t0
-    entry = {"command": " ".join(os.path.relpath(c, REPO) if c.startswith(REPO + "/") else c for c in cmd),
+    shown = (c.replace(work, "$WORK") for c in cmd)  # the work directory is temporary
+    entry = {"command": " ".join(os.path.relpath(c, REPO) if c.startswith(REPO + "/") else c for c in shown),
              "rc": rc, "duration_s": round(took, 1), "loadavg_after": machine.loadavg()}
     try:
         missing = [p for p in files.values() if not os.path.exists(p)]
