@@ -91,6 +91,16 @@ std::optional<SnapshotLayers> SnapshotLayersOf(const std::vector<RootfsMount>& m
   return layers;
 }
 
+RootfsMount FilesOverTree(const std::filesystem::path& files_dir, const std::filesystem::path& tree) {
+  for (const auto& dir : {files_dir, tree}) {
+    if (!dir.is_absolute() || dir.string().find_first_of(":,\\") != std::string::npos) {
+      throw shim::SandboxError("cannot lay bind mount snapshots over the rootfs: " + dir.string() +
+                               " is not an absolute path without ':', ',' or '\\' (overlayfs layers)");
+    }
+  }
+  return {"overlay", "overlay", {"ro", "lowerdir=" + files_dir.string() + ":" + tree.string()}};
+}
+
 MountedRootfs::MountedRootfs(const std::vector<RootfsMount>& mounts, std::filesystem::path target)
     : target_(std::move(target)) {
   std::error_code ec;

@@ -37,6 +37,13 @@ struct SnapshotLayers {
 };
 std::optional<SnapshotLayers> SnapshotLayersOf(const std::vector<RootfsMount>& mounts);
 
+// The mount that lays `files_dir` over `tree`, read-only (an overlay of two
+// lower layers, no upper): the tree a container's image is built from when
+// the snapshots of its bind mounts go into it (shim::TakeBindsIntoImage).
+// Throws SandboxError for a path overlayfs cannot take as a layer (':', ','
+// or '\\' in it, or relative).
+RootfsMount FilesOverTree(const std::filesystem::path& files_dir, const std::filesystem::path& tree);
+
 // Mounts `mounts` onto `target` in order; on failure unmounts what it mounted
 // and throws SandboxError naming the mount. The returned guard unmounts them.
 class MountedRootfs {

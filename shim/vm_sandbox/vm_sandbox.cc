@@ -2,9 +2,11 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "sandbox/host_binds.h"
 #include "sandbox/rootfs_image.h"
 #include "sandbox/sandbox_error.h"
 #include "vm_sandbox/cgroup_metrics.h"
@@ -39,6 +41,35 @@ std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
   return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Where the snapshots of a container's bind mounts are staged while its
+// rootfs image is built (see shim::TakeBindsIntoImage).
+fs::path BindSnapshotsDir(const fs::path& state_dir, const std::string& container_id) {
+  return state_dir / ("binds-" + container_id);
+}
+
+// Removes a directory when it goes out of scope.
+struct RemovedOnExit {
+  fs::path dir;
+  ~RemovedOnExit() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+};
+
+// A container without a pid namespace of its own keeps its other processes
+// (and with them its output pipes, which its exit event waits for) when its
+// init exits: kill what is left in its cgroup, as runc does.
+void KillLeftoversOfSharedPidNamespace(shim::AgentClient& agent, const fs::path& bundle,
+                                       const std::string& container_id, spdlog::logger* log) {
+  const nlohmann::json spec = nlohmann::json::parse(ReadFile(bundle / "config.json"), nullptr, false);
+  if (!spec.is_object() || shim::HasOwnPidNamespace(spec)) return;
+  try {
+    agent.SignalProcess(container_id, "", SIGKILL, /*all=*/true);
+  } catch (const shim::SandboxError& e) {
+    if (log) log->warn("killing what is left of {}: {}", container_id, e.what());
+  }
 }
 
 ::containerd::v1::types::Status ToStatus(int phase) {
@@ -96,14 +127,34 @@ fs::path VmSandbox::EmptySlotImagePath() const { return options_.state_dir / "em
 
 void VmSandbox::BuildRootfsImage(const v2::CreateTaskRequest& request, const std::string& config_json,
                                  const fs::path& image) {
+  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
+  // Bind mounts (CRI's /etc/hosts, hostname, resolv.conf) name host files the
+  // guest cannot see: their snapshots go into the image (Create drops the mounts).
+  RemovedOnExit staged;
+  if (config.is_object()) {
+    const std::vector<shim::ImageFile> files = shim::TakeBindsIntoImage(config);
+    if (!files.empty()) {
+      staged.dir = BindSnapshotsDir(options_.state_dir, request.id());
+      shim::StageImageFiles(files, staged.dir);
+    }
+  }
   if (request.rootfs_size() > 0) {
     PrepareRootfsImage(request, image);
   } else {
-    nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
     std::string root = config.is_object() ? config.value("/root/path"_json_pointer, std::string("rootfs"))
                                           : std::string("rootfs");
     fs::path rootfs = fs::path(root).is_absolute() ? fs::path(root) : fs::path(request.bundle()) / root;
-    shim::BuildErofsImage(rootfs, image);
+    if (staged.dir.empty()) {
+      shim::BuildErofsImage(rootfs, image);
+    } else {
+      const fs::path merged_dir = staged.dir.string() + ".merged";
+      {
+        MountedRootfs merged({FilesOverTree(staged.dir, rootfs)}, merged_dir);
+        shim::BuildErofsImage(merged.target(), image);
+      }
+      std::error_code ec;
+      fs::remove(merged_dir, ec);
+    }
   }
 }
 
@@ -211,12 +262,25 @@ void VmSandbox::PrepareRootfsImage(const v2::CreateTaskRequest& request, const f
   for (const auto& m : request.rootfs()) {
     mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
   }
+  // Snapshots of bind mounts staged by BuildRootfsImage, laid over the rootfs.
+  const fs::path binds = BindSnapshotsDir(options_.state_dir, request.id());
+  std::error_code ec;
+  const bool with_binds = fs::is_directory(binds, ec);
   auto build = [&](const fs::path& out) {
     MountedRootfs mounted(mounts, fs::path(request.bundle()) / "rootfs");
-    shim::BuildErofsImage(mounted.target(), out);
+    if (!with_binds) {
+      shim::BuildErofsImage(mounted.target(), out);
+      return;
+    }
+    const fs::path merged_dir = binds.string() + ".merged";
+    {
+      MountedRootfs merged({FilesOverTree(binds, mounted.target())}, merged_dir);
+      shim::BuildErofsImage(merged.target(), out);
+    }
+    fs::remove(merged_dir, ec);
   };
   std::optional<std::string> key;
-  if (!options_.image_cache_dir.empty()) {
+  if (!options_.image_cache_dir.empty() && !with_binds) {  // an image with a pod's files is no shared layer
     if (auto layers = SnapshotLayersOf(mounts)) key = shim::LayerChainCacheKey(layers->lowerdirs, layers->upperdir);
   }
   if (!key) {
@@ -246,6 +310,24 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
   if (config_json.empty()) {
     throw TtrpcError(Code::kInvalidArgument, "no readable config.json in bundle " + request.bundle());
   }
+  // What the agent gets: bind mounts dropped (their snapshots go into the
+  // image), a pod container's namespaces pointed at its sandbox container's.
+  nlohmann::json guest_spec = nlohmann::json::parse(config_json, nullptr, false);
+  if (!guest_spec.is_object()) {
+    throw TtrpcError(Code::kInvalidArgument, "config.json in bundle " + request.bundle() + " is not a JSON object");
+  }
+  Translate("create", [&] { shim::TakeBindsIntoImage(guest_spec); });
+  const shim::CriIdentity cri = shim::CriIdentityOf(guest_spec);
+  if (cri.role == shim::CriRole::kContainer) {
+    auto sandbox = containers_.find(cri.sandbox_id);
+    if (sandbox == containers_.end() || !vm_) {
+      throw TtrpcError(Code::kFailedPrecondition,
+                       "container " + request.id() + " belongs to pod sandbox '" + cri.sandbox_id +
+                           "', whose sandbox container is not running in this shim's microVM: run the pod first");
+    }
+    shim::JoinSandboxNamespaces(guest_spec, sandbox->second->init.guest_pid);
+  }
+  const std::string guest_config_json = WithoutNetworkNamespace(guest_spec.dump());
   auto container = std::make_unique<Container>();
   container->id = request.id();
   container->bundle = request.bundle();
@@ -263,7 +345,7 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
       }
       shim::agentpb::CreateContainerRequest create;
       create.set_container_id(request.id());
-      create.set_oci_config_json(WithoutNetworkNamespace(config_json));
+      create.set_oci_config_json(guest_config_json);
       auto* block = create.mutable_rootfs()->mutable_block();
       block->set_device(DriveSlots::GuestDevice(slot));
       block->set_fstype("erofs");
@@ -295,6 +377,15 @@ void VmSandbox::StartWaiter(const std::string& container_id, Process& process) {
     uint32_t status = 255;
     try {
       status = static_cast<uint32_t>(agent_->WaitProcess(container_id, process.exec_id).exit_status());
+      if (process.exec_id.empty()) {
+        fs::path bundle;
+        {
+          std::lock_guard lock(mu_);
+          auto it = containers_.find(container_id);
+          if (it != containers_.end()) bundle = it->second->bundle;
+        }
+        if (!bundle.empty()) KillLeftoversOfSharedPidNamespace(*agent_, bundle, container_id, options_.log.get());
+      }
     } catch (const shim::SandboxError&) {
       // The VM went away under the process: report it as killed.
       status = 128 + 9;

@@ -128,6 +128,10 @@ pod-lifecycle)
   # /dev/shm: a writable tmpfs in the guest (CRI's host shm dir means nothing there).
   exec_out "$CTR_ID" sh -c 'grep " /dev/shm tmpfs " /proc/mounts && touch /dev/shm/x' || fail "no writable /dev/shm tmpfs"
   [ "$(exec_out "$CTR_ID" cat /tmp/started)" = started ] || fail "the container's command did not run"
+  # The pod shares one pid namespace (CRI's default pod mode): the container
+  # sees the sandbox's pause process.
+  exec_out "$CTR_ID" ps -o pid,args > "$CRI_WORK/ps"; cat "$CRI_WORK/ps"
+  grep -q "sleep 2147483647" "$CRI_WORK/ps" || fail "the container does not see the pod's pause process"
   # The pod's memory on the host: PSS of its hull-vmm (with the guest RAM the
   # guest touched) and its shim, as tools/bench/container-start sums it.
   pss=0
@@ -162,10 +166,11 @@ pod-network)
     for ns in /var/run/netns/*; do
       if $NSENTER --net="$ns" $IP -4 -br addr show dev eth0 | grep -q " $2/"; then
         mac=$($NSENTER --net="$ns" $IP -br link show dev eth0 | awk '{print $3}')
-        mtu=$($NSENTER --net="$ns" cat /sys/class/net/eth0/mtu)
+        mtu=$($NSENTER --net="$ns" $IP -o link show dev eth0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
       fi
     done
-    [ -n "$mac" ] || fail "no pod namespace has $2 on eth0"
+    [ -n "$mac" ] && [ -n "$mtu" ] || fail "no pod namespace has $2 on eth0 (or its MAC/MTU unreadable)"
+    echo "pod veth eth0 for $2: $mac, mtu $mtu"
     out=$(exec_out "$1" ip addr show eth0); echo "$out"
     echo "$out" | grep -q "inet $2/24" || fail "the guest NIC lacks the pod IP $2/24"
     echo "$out" | grep -qi "link/ether $mac" || fail "the guest NIC lacks the veth's MAC $mac"
