@@ -14,13 +14,20 @@ namespace hull::shim {
 // hull-vmm's per-thread seccomp filters on. Opt-outs for debugging, read
 // from the environment of the shim / hull CLI:
 //   HULL_JAILER=off       run hull-vmm directly, as the caller's user
+//                         (=on: the jail or an error; unset: the jail when
+//                         hull-jailer is installed beside hull-vmm)
 //   HULL_VMM_SECCOMP=off  run hull-vmm without --seccomp
 //   HULL_JAILER_UID=N     one fixed uid (and gid) for every VM instead of one per VM
 struct VmmConfinement {
   bool jail = false;    // only DiscoverRuntimePaths turns it on
   bool seccomp = false;
-  std::filesystem::path chroot_base = "/run/hull/jail";
+  // Where jails are made; empty: <state dir>/jail, so removing a sandbox's
+  // state directory (also after a crash) removes its jail tree with it.
+  std::filesystem::path chroot_base;
   long fixed_uid = -1;  // < 0: a uid per VM (see JailUidFor in vmm_process.h)
+  // Why the default jail is off though root asked for none to be (e.g. no
+  // hull-jailer beside hull-vmm); written to the VMM's log at each start.
+  std::string note;
 };
 
 struct RuntimePaths {

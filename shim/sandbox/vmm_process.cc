@@ -79,7 +79,8 @@ std::optional<VmmJail> JailFor(const RuntimePaths& runtime, const fs::path& stat
   jail.id = JailIdFor(state_dir);
   jail.uid = JailUidFor(state_dir, runtime.confinement);
   jail.gid = static_cast<gid_t>(jail.uid);
-  jail.chroot_base = runtime.confinement.chroot_base;
+  jail.chroot_base = runtime.confinement.chroot_base.empty() ? fs::path(AbsoluteNormal(state_dir)) / "jail"
+                                                             : runtime.confinement.chroot_base;
   jail.files = {AbsoluteNormal(runtime.kernel), AbsoluteNormal(runtime.initrd)};
   jail.taps = taps;
   // Guest RAM plus room for the VMM itself, its threads' stacks and the page
@@ -121,6 +122,10 @@ VmmProcess::VmmProcess(VmmProcessOptions options) : options_(std::move(options))
                        std::strerror(errno));
   }
 
+  if (!options_.log_note.empty()) {
+    const std::string line = "hull: " + options_.log_note + "\n";
+    (void)!::write(log.get(), line.data(), line.size());
+  }
   std::vector<std::string> args;
   if (const auto& jail = options_.jail) {
     if (!options_.api_socket.is_absolute()) {

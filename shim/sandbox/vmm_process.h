@@ -33,7 +33,8 @@ struct VmmJail {
   std::vector<std::string> taps;                 // handed to uid:gid in the netns
   uint64_t memory_max = 0;                       // bytes; 0: no limit
   uint64_t pids_max = 0;                         // 0: no limit
-  // <chroot_base>/hull-vmm/<id>/root, the VMM's "/".
+  // <chroot_base>/hull-vmm/<id>/root, the VMM's "/" (chroot_base is
+  // <state dir>/jail unless configured).
   std::filesystem::path Root() const;
 };
 
@@ -66,6 +67,7 @@ struct VmmProcessOptions {
   std::string netns;
   std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
   std::optional<VmmJail> jail;       // nullopt: exec hull-vmm directly
+  std::string log_note;              // written to the log before the VMM starts (why unconfined)
 };
 
 class VmmProcess {

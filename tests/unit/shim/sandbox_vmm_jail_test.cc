@@ -3,6 +3,10 @@
 // every file an API request names is handed to the jail first.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <set>
 
 #include "sandbox/runtime_paths.h"
@@ -38,6 +42,22 @@ TEST(VmmConfinement, OptOutsAndBadValues) {
   for (const char* bad : {"0", "-5", "abc", "12x", "4294967295", "99999999999999999999"}) {
     EXPECT_THROW(ConfinementFrom(0, nullptr, nullptr, bad), SandboxError) << bad;
   }
+}
+
+TEST(VmmConfinement, WithoutAJailerBesideTheVmmTheDefaultSaysWhyItIsOff) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the jail is the default only for root";
+  const fs::path dir = fs::temp_directory_path() / ("hull-paths-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "bin");
+  ::unsetenv("HULL_JAILER");
+  auto paths = DiscoverRuntimePaths(dir / "bin" / "hull");
+  EXPECT_FALSE(paths.confinement.jail);
+  EXPECT_NE(paths.confinement.note.find("hull-jailer not found"), std::string::npos) << paths.confinement.note;
+  std::ofstream(dir / "bin" / "hull-jailer") << "";
+  paths = DiscoverRuntimePaths(dir / "bin" / "hull");
+  EXPECT_TRUE(paths.confinement.jail);
+  EXPECT_TRUE(paths.confinement.note.empty());
+  EXPECT_EQ(paths.jailer_binary, dir / "bin" / "hull-jailer");
+  fs::remove_all(dir);
 }
 
 TEST(VmmJailIds, StablePerStateDirSafeAndDistinct) {
@@ -80,7 +100,10 @@ TEST(VmmJailIds, TheJailGetsKernelInitrdTapsAndLimits) {
   EXPECT_EQ(jail->taps, std::vector<std::string>{"hulltap0"});
   EXPECT_EQ(jail->memory_max, (256ull + 256) << 20);
   EXPECT_GT(jail->pids_max, 16u);
-  EXPECT_EQ(jail->Root(), fs::path("/run/hull/jail/hull-vmm") / jail->id / "root");
+  // Inside the state directory: removing it (even after a crash) removes the jail.
+  EXPECT_EQ(jail->Root(), fs::path("/run/hull/shim/1/jail/hull-vmm") / jail->id / "root");
+  r.confinement.chroot_base = "/srv/jail";
+  EXPECT_EQ(JailFor(r, "/run/hull/shim/1", {}, 256)->Root(), fs::path("/srv/jail/hull-vmm") / jail->id / "root");
 }
 
 TEST(VmmClientFileHook, EveryFileARequestNamesIsHandedOverFirst) {
