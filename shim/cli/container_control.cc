@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "sandbox/container_agent.h"
+#include "sandbox/vmm_process.h"
 #include "sandbox/sandbox_error.h"
 
 namespace hull::cli {
@@ -51,10 +52,21 @@ std::unique_ptr<shim::AgentClient> AgentOf(const shim::ContainerStore& store, co
   return shim::DialContainerAgent(store.Dir(id));
 }
 
-void StopContainerProcesses(const shim::ContainerRecord& record) {
+void StopContainerProcesses(const shim::ContainerStore& store, const shim::ContainerRecord& record) {
   if (record.status == "stopped") WaitGone(record.keeper, std::chrono::seconds(15));
   KillAndWait(record.keeper, "the container's keeper process");
   KillAndWait(record.vmm, "hull-vmm");
+  RemoveLeftoverJail(store.Dir(record.id));
+}
+
+void RemoveLeftoverJail(const std::filesystem::path& state_dir) {
+  try {
+    // The keeper's VMM removes its jail when it stops; a killed keeper's does not.
+    const auto jail = shim::JailFor(shim::DiscoverRuntimePaths(), state_dir, {}, 0);
+    if (jail) shim::CleanUpVmmJail(jail->jailer_binary, jail->chroot_base, jail->id);
+  } catch (const std::exception&) {
+    // no jailer configured or usable: there is no jail to remove either
+  }
 }
 
 }  // namespace hull::cli

@@ -2,6 +2,7 @@
 // checking its status with runc's messages, and stopping its host processes.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -26,7 +27,11 @@ void RequireRunning(const std::string& status, bool paused_ok);
 std::unique_ptr<shim::AgentClient> AgentOf(const shim::ContainerStore& store, const std::string& id);
 
 // Makes sure the keeper and the VMM of `record` are gone: a keeper that already
-// recorded the exit gets a moment to tear its VM down itself, the rest is SIGKILLed.
-void StopContainerProcesses(const shim::ContainerRecord& record);
+// recorded the exit gets a moment to tear its VM down itself, the rest is SIGKILLed,
+// and a jail the killed VMM left behind is removed.
+void StopContainerProcesses(const shim::ContainerStore& store, const shim::ContainerRecord& record);
+// Removes the hull-jailer jail of the VMM whose state lives in `state_dir`, if
+// one is left (its VMM was killed with the keeper). Never throws.
+void RemoveLeftoverJail(const std::filesystem::path& state_dir);
 
 }  // namespace hull::cli

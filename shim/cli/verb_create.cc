@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/bundle_config.h"
+#include "cli/container_control.h"
 #include "cli/pod_guest_network.h"
 #include "cli/verb.h"
 #include "cli/verb_util.h"
@@ -70,6 +71,7 @@ void CreateContainer(const GlobalOptions& global, const CreateOptions& o) {
     if (pid > 0) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
+      RemoveLeftoverJail(store.Dir(o.id));
       try {
         RemoveRecordedMirrors(store.Load(o.id));
       } catch (const shim::SandboxError&) {

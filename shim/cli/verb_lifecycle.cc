@@ -33,7 +33,7 @@ void StartContainer(const GlobalOptions& global, const std::string& id) {
 void DestroyContainer(const GlobalOptions& global, const std::string& id) {
   const auto store = StoreOf(global);
   LockedContainer c = LoadLocked(store, id);
-  StopContainerProcesses(c.record);
+  StopContainerProcesses(store, c.record);
   RemoveRecordedMirrors(c.record);
   store.Remove(id);
 }
@@ -135,7 +135,7 @@ Verb AddDeleteVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global) {
                                        c.status + " (stop it with `hull kill`, or use --force)",
                                    kFailedPrecondition);
               }
-              StopContainerProcesses(c.record);
+              StopContainerProcesses(store, c.record);
               RemoveRecordedMirrors(c.record);
               store.Remove(o->id);
               return 0;
