@@ -279,7 +279,8 @@ Resources parse_resources_node(const Node& n) {
     b.object();
     b.opt("weight", [&](const Node& v) {
       uint64_t w = v.u64();
-      if (w < 10 || w > 1000) v.fail("must be between 10 and 1000");
+      if (w == 0) return;  // not set: Docker writes 0, which runc leaves alone too
+      if (w < 10 || w > 1000) v.fail("must be between 10 and 1000 (or 0: not set)");
       r.blkio_weight = static_cast<uint16_t>(w);
     });
   });
