@@ -44,12 +44,15 @@ snapshot() {
     pids=$(live $p | tr '\n' ' ')
     [ -z "$pids" ] || echo "process $p: $pids"
   done
-  grep -e " $T" -e " $CSTATE" /proc/mounts | awk '{print "mount " $2 " (" $3 ")"}' | sort
   ls /sys/class/net | sed 's/^/link /'
-  for d in "$EXEC/runtime-runc" "$EXEC/runtime-hull" "$CSTATE/io.containerd.runtime.v2.task" \
-           "$EXEC/netns" /run/hull; do
+  # The runtime's and the shim's per-container directories (their parents stay), the
+  # network namespaces dockerd binds (but "default", the host's, kept while dockerd runs).
+  for d in "$EXEC/runtime-runc/moby" "$CSTATE/io.containerd.runtime.v2.task/moby" /run/hull; do
     [ -d "$d" ] && find "$d" -mindepth 1 | sed 's/^/state /'
   done
+  [ -d "$EXEC/netns" ] && ls "$EXEC/netns" | grep -vx default | sed 's/^/netns /'
+  grep -e " $T" -e " $CSTATE" /proc/mounts | grep -v " $EXEC/netns/default " \
+    | awk '{print "mount " $2 " (" $3 ")"}' | sort
   $DOCKER ps -aq 2>&1 | sed 's/^/container /'
 }
 check_clean() {
@@ -182,7 +185,14 @@ for c in $cases; do
   t0=$(now_ms)
   ( case_$(echo "$c" | tr - _) ); ok=$?
   # Leftovers are checked after a failed case too: a failed create must leave nothing either.
-  check_clean || ok=1
+  if ! check_clean; then
+    ok=1
+    # Docker keeps a container whose start failed (without --rm): remove it so the next
+    # case is checked against a clean daemon.
+    ids=$($DOCKER ps -aq)
+    [ -z "$ids" ] || $DOCKER rm -f $ids >/dev/null 2>&1
+    snapshot | sort >"$T/before"
+  fi
   if [ $ok -eq 0 ]; then
     echo "PASS: $c ($(($(now_ms) - t0)) ms)"
   else
