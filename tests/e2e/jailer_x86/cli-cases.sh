@@ -33,10 +33,10 @@ bundle_running() {
   awk -v args="$1" '/^ *"sh"$/ { print args; next } { print }' "$BUNDLE/config.json" > "$dir/config.json"
   echo "$dir"
 }
-# run_and_inspect ID: starts `hull run` of a container that waits for a
-# marker, waits for the VMM, sets $pid, $uid, $capeff, $nnp, $seccomp, $root_etc.
+# run_and_inspect ID: starts `hull run` of a container that prints a marker
+# and sleeps 20 s; once the marker is out, inspects the VMM: sets $pid, $uid, $capeff, $nnp, $seccomp, $root_etc.
 run_and_inspect() {
-  b=$(bundle_running '"sh", "-c", "echo HULL_JAIL_UP; sleep 600"')
+  b=$(bundle_running '"sh", "-c", "echo HULL_JAIL_UP; sleep 20"')
   $HULL run $RUNFLAGS --bundle "$b" "$1" > "$T/$1.out" 2>&1 &
   run_pid=$!
   i=0
@@ -51,11 +51,10 @@ run_and_inspect() {
   capeff=$(field "$pid" CapEff); nnp=$(field "$pid" NoNewPrivs); seccomp=$(field "$pid" Seccomp)
   root_etc=no; [ -e "/proc/$pid/root/etc" ] && root_etc=yes
 }
-stop_run() {
-  $HULL kill "$1" KILL > /dev/null 2>&1
-  i=0; while kill -0 $run_pid 2>/dev/null; do i=$((i + 1)); [ $i -lt 600 ] || fail "hull run did not end"; sleep 0.1; done
+stop_run() {  # the container exits by itself (sleep 20); `hull run` then stops its VM
+  i=0; while kill -0 $run_pid 2>/dev/null; do i=$((i + 1)); [ $i -lt 1800 ] || fail "hull run did not end"; sleep 0.1; done
+  wait $run_pid || fail "hull run exited $?: $(cat "$T/$1.out")"
   run_pid=""
-  $HULL delete --force "$1" > /dev/null 2>&1
   i=0; while [ -n "$(vmm_pid)" ]; do i=$((i + 1)); [ $i -lt 300 ] || fail "hull-vmm still running"; sleep 0.1; done
 }
 
