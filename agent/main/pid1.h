@@ -23,7 +23,8 @@ bool root_is_initramfs();
 std::string write_boot_marker();
 
 // Moves / off the initramfs onto a tmpfs (pivot_root refuses rootfs), mounts
-// proc, sys, dev, devpts, shm, run and cgroup2, gives the console to fds 0-2,
+// proc, sys, dev, devpts, shm, run and cgroup2 (and lowers the free page
+// reporting order to 2 MiB), gives the console to fds 0-2,
 // brings lo up. Problems that leave the guest usable are logged; throws
 // std::runtime_error when the guest cannot work at all.
 void init_guest();

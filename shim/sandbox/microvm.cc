@@ -57,7 +57,6 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
   for (const auto& n : spec_.nets) taps.push_back(n.tap);
   options.jail = JailFor(spec_.runtime, spec_.state_dir, taps, spec_.mem_mib);  // HULL_JAILER=off: none
   options.extra_args = ConfinementArgs(spec_.runtime.confinement);              // --seccomp
-  options.log_note = spec_.runtime.confinement.note;
   process_ = std::make_unique<VmmProcess>(options);
   api_ = std::make_unique<VmmClient>(options.api_socket);
   api_->SetFileHook([vmm = process_.get()](const fs::path& file) { vmm->ExposeFile(file); });
@@ -79,6 +78,11 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
   }
   process_->PrepareSocketPath(vsock_socket());  // a link into the jail, if there is one
   api_->Put("/vsock", {{"guest_cid", kGuestCid}, {"uds_path", vsock_socket().string()}});
+  if (spec_.free_page_reporting) {
+    // Target 0: nothing is taken from the guest; deflate_on_oom keeps it so
+    // should a target ever be set through the API.
+    api_->Put("/balloon", {{"amount_mib", 0}, {"deflate_on_oom", true}, {"free_page_reporting", true}});
+  }
   api_->Put("/actions", {{"action_type", "InstanceStart"}});
 }
 

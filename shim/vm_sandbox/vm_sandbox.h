@@ -34,7 +34,7 @@ struct VmSandboxOptions {
   std::filesystem::path state_dir;  // this sandbox's own directory (created, then removed)
   shim::RuntimePaths runtime;
   unsigned vcpus = 1;
-  unsigned mem_mib = 256;
+  unsigned mem_mib = shim::kDefaultGuestMemMib;
   std::chrono::seconds agent_timeout{60};
   // Rootfs images of containerd snapshots, shared by every shim on the host
   // and keyed by layer chain (shim::RootfsImageCache); empty: no cache.
