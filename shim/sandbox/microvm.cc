@@ -57,6 +57,7 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
   for (const auto& n : spec_.nets) taps.push_back(n.tap);
   options.jail = JailFor(spec_.runtime, spec_.state_dir, taps, spec_.mem_mib);  // HULL_JAILER=off: none
   options.extra_args = ConfinementArgs(spec_.runtime.confinement);              // --seccomp
+  options.log_note = spec_.runtime.confinement.note;
   process_ = std::make_unique<VmmProcess>(options);
   api_ = std::make_unique<VmmClient>(options.api_socket);
   api_->SetFileHook([vmm = process_.get()](const fs::path& file) { vmm->ExposeFile(file); });
