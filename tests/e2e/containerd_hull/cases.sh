@@ -105,17 +105,20 @@ if [ "$1" = inner ]; then
     [ "$(entries)" -eq $((before + 1)) ] || { echo "FAIL: the first container did not cache its image"; ls -l $cache; exit 1; }
     img=$(ls -t $cache/*.erofs | head -1)
     echo "cached image: $img, links $(stat -c %h "$img")"
-    [ "$(stat -c %h "$img")" -eq 2 ] || { echo "FAIL: expected the cache entry and one sandbox link"; exit 1; }
+    # Each sandbox links the image into its state directory, and (with
+    # hull-jailer, the default as root) once more into its VMM's jail.
+    per=1; { [ -x /opt/hull/bin/hull-jailer ] || command -v hull-jailer >/dev/null; } && per=2
+    [ "$(stat -c %h "$img")" -eq $((1 + per)) ] || { echo "FAIL: expected the cache entry and one sandbox link"; exit 1; }
     $CTR run -d $RT $IMG ic2 sleep 1000
     [ "$(entries)" -eq $((before + 1)) ] || { echo "FAIL: the second container built another image"; ls -l $cache; exit 1; }
-    [ "$(stat -c %h "$img")" -eq 3 ] || { echo "FAIL: the second container does not share the image (links $(stat -c %h "$img"))"; exit 1; }
+    [ "$(stat -c %h "$img")" -eq $((1 + 2 * per)) ] || { echo "FAIL: the second container does not share the image (links $(stat -c %h "$img"))"; exit 1; }
     grep "rootfs image" "$CONTAINERD_LOG" | sed 's/.*msg="//; s/".*//'
     [ "$(grep -c "reused from the cache" "$CONTAINERD_LOG")" -eq 1 ] || { echo "FAIL: no shim log line says the image was reused"; exit 1; }
     $CTR task kill -s SIGKILL ic1
     i=0; while ! $CTR task ls | grep ic1 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: never STOPPED"; exit 1; }; sleep 0.1; done
     $CTR task rm ic1
     $CTR container rm ic1
-    [ -f "$img" ] && [ "$(stat -c %h "$img")" -eq 2 ] || { echo "FAIL: deleting ic1 took the image ic2 uses"; exit 1; }
+    [ -f "$img" ] && [ "$(stat -c %h "$img")" -eq $((1 + per)) ] || { echo "FAIL: deleting ic1 took the image ic2 uses"; exit 1; }
     out=$($CTR task exec --exec-id e1 ic2 cat /etc/hostname)
     [ "$out" = hull ] || { echo "FAIL: ic2 cannot read its rootfs after ic1 went: $out"; exit 1; }
     $CTR task kill -s SIGKILL ic2
