@@ -56,17 +56,8 @@ void StopContainerProcesses(const shim::ContainerStore& store, const shim::Conta
   if (record.status == "stopped") WaitGone(record.keeper, std::chrono::seconds(15));
   KillAndWait(record.keeper, "the container's keeper process");
   KillAndWait(record.vmm, "hull-vmm");
-  RemoveLeftoverJail(store.Dir(record.id));
-}
-
-void RemoveLeftoverJail(const std::filesystem::path& state_dir) {
-  try {
-    // The keeper's VMM removes its jail when it stops; a killed keeper's does not.
-    const auto jail = shim::JailFor(shim::DiscoverRuntimePaths(), state_dir, {}, 0);
-    if (jail) shim::CleanUpVmmJail(jail->jailer_binary, jail->chroot_base, jail->id);
-  } catch (const std::exception&) {
-    // no jailer configured or usable: there is no jail to remove either
-  }
+  // The keeper's VMM removes its jail when it stops; a killed keeper's does not.
+  shim::CleanUpLeftoverVmmJail(store.Dir(record.id));
 }
 
 }  // namespace hull::cli

@@ -30,8 +30,5 @@ std::unique_ptr<shim::AgentClient> AgentOf(const shim::ContainerStore& store, co
 // recorded the exit gets a moment to tear its VM down itself, the rest is SIGKILLed,
 // and a jail the killed VMM left behind is removed.
 void StopContainerProcesses(const shim::ContainerStore& store, const shim::ContainerRecord& record);
-// Removes the hull-jailer jail of the VMM whose state lives in `state_dir`, if
-// one is left (its VMM was killed with the keeper). Never throws.
-void RemoveLeftoverJail(const std::filesystem::path& state_dir);
 
 }  // namespace hull::cli

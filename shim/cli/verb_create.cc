@@ -71,7 +71,7 @@ void CreateContainer(const GlobalOptions& global, const CreateOptions& o) {
     if (pid > 0) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
-      RemoveLeftoverJail(store.Dir(o.id));
+      shim::CleanUpLeftoverVmmJail(store.Dir(o.id));
       try {
         RemoveRecordedMirrors(store.Load(o.id));
       } catch (const shim::SandboxError&) {

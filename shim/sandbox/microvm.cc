@@ -58,8 +58,13 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
   options.jail = JailFor(spec_.runtime, spec_.state_dir, taps, spec_.mem_mib);  // HULL_JAILER=off: none
   options.extra_args = ConfinementArgs(spec_.runtime.confinement);              // --seccomp
   options.log_note = spec_.runtime.confinement.note;
+  // Generous: with many sandboxes starting at once on a busy (or nested) host
+  // the VMM's start and InstanceStart took over 10 s (tools/bench/run
+  // scaling), and a VMM that dies is noticed at once anyway.
+  constexpr auto kVmmTimeout = std::chrono::seconds(60);
+  options.ready_timeout = kVmmTimeout;
   process_ = std::make_unique<VmmProcess>(options);
-  api_ = std::make_unique<VmmClient>(options.api_socket);
+  api_ = std::make_unique<VmmClient>(options.api_socket, kVmmTimeout);
   api_->SetFileHook([vmm = process_.get()](const fs::path& file) { vmm->ExposeFile(file); });
 
   api_->Put("/machine-config", {{"vcpu_count", spec_.vcpus}, {"mem_size_mib", spec_.mem_mib}});

@@ -101,6 +101,15 @@ std::string CleanUpVmmJail(const fs::path& jailer_binary, const fs::path& chroot
   return r.exit_code == 0 ? std::string() : r.output;
 }
 
+void CleanUpLeftoverVmmJail(const fs::path& state_dir) {
+  try {
+    if (const auto jail = JailFor(DiscoverRuntimePaths(), state_dir, {}, 0)) {
+      CleanUpVmmJail(jail->jailer_binary, jail->chroot_base, jail->id);
+    }
+  } catch (const std::exception&) {
+  }
+}
+
 VmmProcess::VmmProcess(VmmProcessOptions options) : options_(std::move(options)) {
   if (::access(options_.vmm_binary.c_str(), X_OK) != 0) {
     throw SandboxError("hull-vmm not found or not executable at " + options_.vmm_binary.string() +

@@ -55,6 +55,11 @@ std::vector<std::string> ConfinementArgs(const VmmConfinement& confinement);
 // removes cgroup and jail. Returns an error message, empty on success.
 std::string CleanUpVmmJail(const std::filesystem::path& jailer_binary, const std::filesystem::path& chroot_base,
                            const std::string& id);
+// After a crash (a SIGKILLed shim or keeper): CleanUpVmmJail for the jail the
+// VMM of `state_dir` would have had under this host's confinement, which also
+// stops that VMM (it runs in the jail's cgroup). Never throws: with no jailer
+// configured or usable there is no jail to remove either.
+void CleanUpLeftoverVmmJail(const std::filesystem::path& state_dir);
 
 struct VmmProcessOptions {
   std::filesystem::path vmm_binary;  // hull-vmm

@@ -20,6 +20,9 @@ leftovers() {
   running containerd-shim && echo "FAIL: shim left running"
   [ -d /run/hull/shim ] && [ -n "$(ls -A /run/hull/shim)" ] && echo "FAIL: sandbox state left: $(ls -A /run/hull/shim)"
   grep -q ' /run/hull' /proc/mounts && echo "FAIL: mounts left: $(grep ' /run/hull' /proc/mounts)"
+  # hull-jailer's per-VM cgroups (the parent hull-vmm stays on purpose)
+  vm_cgroups=$(ls -d /sys/fs/cgroup/hull-vmm/vm-* 2>/dev/null)
+  [ -n "$vm_cgroups" ] && echo "FAIL: VMM cgroups left: $vm_cgroups"
   return 0
 }
 
@@ -37,6 +40,7 @@ host_state() {
   ls /sys/class/net | sed 's/^/netif /'
   awk 'NR > 1 && $8 != "" {print "socket " $8}' /proc/net/unix | sort -u
   ls -A /run/hull/shim 2>/dev/null | sed 's/^/hull-state /'
+  ls -d /sys/fs/cgroup/hull-vmm/vm-* 2>/dev/null | sed 's/^/vmm-cgroup /'
   ls -A /run/containerd/s 2>/dev/null | sed 's/^/shim-socket /'
 }
 
