@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
-#include "shim-main/commands.h"
 #include "sandbox/vmm_process.h"
+#include "shim-main/commands.h"
 #include "shim-main/shim_socket.h"
 #include "vm_sandbox/sandbox_state.h"
 
@@ -35,7 +35,8 @@ int RunDelete(const ShimFlags& flags, std::ostream& out) {
   // state (a rootfs still mounted from an interrupted Create included).
   const auto state_dir = vm_sandbox::SandboxStateDir(flags.namespace_, flags.id);
   if (!shim_alive) shim::CleanUpLeftoverVmmJail(state_dir);  // a jailed VMM and its cgroup
-  const std::string cleaned = shim_alive ? std::string() : vm_sandbox::CleanUpSandboxState(state_dir, bundle / "rootfs");
+  const std::string cleaned =
+      shim_alive ? std::string() : vm_sandbox::CleanUpSandboxState(state_dir, bundle / "rootfs");
   if (!cleaned.empty()) std::cerr << "containerd-shim-hull-v2 delete: " << cleaned << "\n";
   // Every process of the task lived in that VM: all of them are gone now.
   ::containerd::task::v2::DeleteResponse response;
