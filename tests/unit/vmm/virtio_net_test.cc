@@ -96,6 +96,17 @@ class VirtioNetTest : public ::testing::Test {
     return f;
   }
 
+  // Sends `frame` into the tap from the host side (the device reads it).
+  void SendToGuest(const std::vector<uint8_t>& frame) {
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_ifindex = ifindex;
+    to.sll_halen = 6;
+    std::memset(to.sll_addr, 0xff, 6);
+    ASSERT_EQ(sendto(packet.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+              static_cast<ssize_t>(frame.size()));
+  }
+
   GuestMemory mem;
   testing::FakeIrq irq;
   io::EventLoop loop;
@@ -143,13 +154,7 @@ TEST_F(VirtioNetTest, HostFramesSpreadOverMergeableBuffers) {
   drv->Notify(0);
   loop.RunOnce(0);
   auto frame = Frame(1400);
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = ifindex;
-  to.sll_halen = 6;
-  std::memset(to.sll_addr, 0xff, 6);
-  ASSERT_EQ(sendto(packet.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-            static_cast<ssize_t>(frame.size()));
+  ASSERT_NO_FATAL_FAILURE(SendToGuest(frame));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   // Frames other than ours (none expected with IPv6 off) would shift indices; look for ours.
   while (std::chrono::steady_clock::now() < deadline) {
@@ -182,13 +187,7 @@ TEST_F(VirtioNetTest, AFrameWaitingForBuffersAsksForTheNextPostedOne) {
   drv->Notify(0);
   loop.RunOnce(0);
   auto frame = Frame(1400);
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = ifindex;
-  to.sll_halen = 6;
-  std::memset(to.sll_addr, 0xff, 6);
-  ASSERT_EQ(sendto(packet.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-            static_cast<ssize_t>(frame.size()));
+  ASSERT_NO_FATAL_FAILURE(SendToGuest(frame));
   for (int i = 0; i < 20; ++i) loop.RunOnce(20);
   EXPECT_EQ(rxq.used_idx(), 0);
   const uint64_t avail_event = rxq.used_addr() + 4 + 8ull * rxq.size();
@@ -207,12 +206,7 @@ TEST_F(VirtioNetTest, WithoutMergeableBuffersAFrameNeedsOneBigBuffer) {
   drv->Notify(0);
   loop.RunOnce(0);
   auto frame = Frame(600);
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = ifindex;
-  to.sll_halen = 6;
-  ASSERT_EQ(sendto(packet.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-            static_cast<ssize_t>(frame.size()));
+  ASSERT_NO_FATAL_FAILURE(SendToGuest(frame));
   for (int i = 0; i < 20; ++i) loop.RunOnce(20);
   EXPECT_EQ(rxq.used_idx(), 0);
   EXPECT_FALSE(drv->Status() & kStatusNeedsReset);
