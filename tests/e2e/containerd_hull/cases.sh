@@ -26,6 +26,20 @@ leftovers() {
   return 0
 }
 
+# Pod cases (several containers, one microVM): hull-vmm processes running;
+# SIGKILL a task, wait until containerd sees it STOPPED, remove it; after the
+# pod's last container: its VM stopped, its shim given a moment to exit.
+vmms() { n=0; for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = hull-vmm ] && n=$((n+1)); done; echo $n; }
+stop() {
+  $CTR task kill -s SIGKILL $1
+  i=0; while ! $CTR task ls | grep $1 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: $1 never STOPPED"; exit 1; }; sleep 0.1; done
+  $CTR task rm $1; $CTR container rm $1
+}
+pod_vm_gone() {
+  i=0; while [ "$(vmms)" -ne 0 ]; do i=$((i+1)); [ $i -lt 100 ] || { echo "FAIL: hull-vmm still runs after the last container went"; exit 1; }; sleep 0.1; done
+  w=0; while running containerd-shim && [ $w -lt 100 ]; do w=$((w+1)); sleep 0.1; done
+}
+
 # What a create/delete cycle could leave behind, one line per item: processes
 # (by name, without this script's own tools), mounts, network interfaces
 # (taps), unix sockets, hull's and containerd's per-task state directories.
@@ -137,12 +151,6 @@ if [ "$1" = inner ]; then
     # containers' rootfs images are swapped into the VM's spare drive slots.
     set -e
     pod="--annotation io.kubernetes.cri.sandbox-id=pod1"
-    vmms() { n=0; for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = hull-vmm ] && n=$((n+1)); done; echo $n; }
-    stop() {
-      $CTR task kill -s SIGKILL $1
-      i=0; while ! $CTR task ls | grep $1 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: $1 never STOPPED"; exit 1; }; sleep 0.1; done
-      $CTR task rm $1; $CTR container rm $1
-    }
     $CTR run -d $RT $pod $IMG tc1 sh -c 'echo written by tc1 > /tc1-file; sleep 1000'
     $CTR run -d $RT $pod $IMG tc2 sleep 1000
     [ "$(vmms)" -eq 1 ] || { echo "FAIL: $(vmms) hull-vmm processes for one pod, expected 1"; exit 1; }
@@ -171,8 +179,7 @@ if [ "$1" = inner ]; then
     stop tc4; stop tc5; stop tc6
     [ "$(vmms)" -eq 1 ] || { echo "FAIL: the VM went with tc2 still running"; exit 1; }
     stop tc2
-    i=0; while [ "$(vmms)" -ne 0 ]; do i=$((i+1)); [ $i -lt 100 ] || { echo "FAIL: hull-vmm still runs after the last container went"; exit 1; }; sleep 0.1; done
-    w=0; while running containerd-shim && [ $w -lt 100 ]; do w=$((w+1)); sleep 0.1; done
+    pod_vm_gone
     echo "two containers in one microVM: both ran, the VM outlived the first and stopped with the last" ;;
   two-images)
     # Two containers of DIFFERENT images in one pod VM (mark-image gave each its
@@ -181,12 +188,6 @@ if [ "$1" = inner ]; then
     set -e
     pod="--annotation io.kubernetes.cri.sandbox-id=pod2"
     A=hull.local/image-a:latest; B=hull.local/image-b:latest
-    vmms() { n=0; for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = hull-vmm ] && n=$((n+1)); done; echo $n; }
-    stop() {
-      $CTR task kill -s SIGKILL $1
-      i=0; while ! $CTR task ls | grep $1 | grep -q STOPPED; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: $1 never STOPPED"; exit 1; }; sleep 0.1; done
-      $CTR task rm $1; $CTR container rm $1
-    }
     # own MINE OTHER OUTPUT: OUTPUT shows marker MINE and no file /OTHER.
     own() {
       echo "$3"
@@ -206,8 +207,7 @@ if [ "$1" = inner ]; then
     own IMAGE_B IMAGE_A "$($CTR task exec --exec-id e2 ib sh -c "$(look IMAGE_B IMAGE_A)")"
     [ "$(vmms)" -eq 1 ] || { echo "FAIL: $(vmms) hull-vmm processes for one pod, expected 1"; exit 1; }
     stop ib
-    i=0; while [ "$(vmms)" -ne 0 ]; do i=$((i+1)); [ $i -lt 100 ] || { echo "FAIL: hull-vmm still runs after the last container went"; exit 1; }; sleep 0.1; done
-    w=0; while running containerd-shim && [ $w -lt 100 ]; do w=$((w+1)); sleep 0.1; done
+    pod_vm_gone
     echo "two images in one microVM: each container saw its own rootfs, before and after a slot was reused" ;;
   pod-network)
     # A CNI-style pod namespace: a veth pair, eth0 (10.88.0.2/24) in the
