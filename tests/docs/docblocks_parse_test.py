@@ -50,6 +50,12 @@ class ParseTest(unittest.TestCase):
             self.assertIn(message, str(cm.exception))
 
 
+class CommandsTest(unittest.TestCase):
+    def test_continuations_joined_comments_dropped(self):
+        text = "# a comment\nhull check   # trailing comment stays\n\ntools/nested-run --bin x \\\n  -- true\n"
+        self.assertEqual(parse.commands(text), ["hull check   # trailing comment stays", "tools/nested-run --bin x    -- true"])
+
+
 class OutputMatchTest(unittest.TestCase):
     def test_lines_in_order_with_wildcards(self):
         out = "noise\nFAIL kvm.device: /dev/kvm does not exist\nmore\nexit status 1\n"

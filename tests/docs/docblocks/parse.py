@@ -3,7 +3,7 @@
 A marker is an HTML comment (invisible when the Markdown is rendered) on the line(s) just
 before a fenced block, blank lines allowed in between:
 
-    <!-- doctest: run [slow] [root] [in-repo] [exit=0,1] [timeout=S] -->
+    <!-- doctest: run [slow] [root] [in-repo] [each] [exit=0,1] [timeout=S] -->
     <!-- doctest: skip REASON... -->
     <!-- doctest: output -->      the block is the expected output of the run block above it
 
@@ -35,6 +35,7 @@ class Block:
         self.slow = False       # run only when slow blocks are asked for
         self.root = False       # needs root
         self.in_repo = False    # must run in the checkout itself (build/ is the build dir)
+        self.each = False       # each command line is run (and its exit status checked) on its own
         self.exit_codes = {0}
         self.timeout = DEFAULT_TIMEOUT
         self.expected = None    # the output Block that follows, if any
@@ -73,6 +74,8 @@ def _apply_marker(block, marker, where):
             block.root = True
         elif word == "in-repo":
             block.in_repo = True
+        elif word == "each":
+            block.each = True
         elif key == "exit" and eq:
             try:
                 block.exit_codes = {int(v) for v in value.split(",")}
@@ -84,7 +87,7 @@ def _apply_marker(block, marker, where):
             block.timeout = int(value)
         else:
             raise MarkerError(f"{where}: unknown doctest option {word!r} "
-                              "(known: slow, root, in-repo, exit=N[,M], timeout=S)")
+                              "(known: slow, root, in-repo, each, exit=N[,M], timeout=S)")
 
 
 def parse(doc, text):
@@ -141,6 +144,22 @@ def parse(doc, text):
     if pending:
         raise MarkerError(f"{doc}:{pending[1]}: doctest marker at the end of the file")
     return blocks
+
+
+def commands(text):
+    """The block's command lines, backslash continuations joined, blank and comment lines left out."""
+    out, current = [], ""
+    for line in text.splitlines():
+        if line.rstrip().endswith("\\"):
+            current += line.rstrip()[:-1] + " "
+            continue
+        current += line
+        if current.strip() and not current.lstrip().startswith("#"):
+            out.append(current.strip())
+        current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
 
 
 def output_matches(expected, actual):

@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from .parse import output_matches
+from .parse import commands, output_matches
 
 OUTPUT_TAIL = 60  # lines of a failed block's output to show
 
@@ -16,6 +16,7 @@ class Result:
         self.block = block
         self.status = status  # "passed", "failed", "not-run", "unmarked"
         self.detail = detail
+        self.output = ""
 
 
 def view_of_checkout(source, build):
@@ -48,9 +49,24 @@ def _not_run_reason(block, args, in_place):
 
 
 def run_block(block, cwd, log):
-    """Runs one block with bash -e -o pipefail in its own process group; returns a Result."""
+    """Runs one block (or, marked each, each of its commands) and checks exit status and output."""
+    if not block.each:
+        return run_script(block, block.text, cwd, log)
     t0 = time.monotonic()
-    proc = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", block.text], cwd=cwd,
+    texts = []
+    for command in commands(block.text):
+        result = run_script(block, command + "\n", cwd, log, check_output=False)
+        if result.status != "passed":
+            result.detail = f"{command!r}: {result.detail}"
+            return result
+        texts.append(result.output)
+    return _check_output(block, "".join(texts), time.monotonic() - t0)
+
+
+def run_script(block, script, cwd, log, check_output=True):
+    """Runs a script with bash -e -o pipefail in its own process group; returns a Result."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -64,17 +80,24 @@ def run_block(block, cwd, log):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     text = out.decode(errors="replace")
-    seconds = time.monotonic() - t0
     log(text)
     if proc.returncode not in block.exit_codes:
         want = ",".join(str(c) for c in sorted(block.exit_codes))
         return Result(block, "failed", f"exit status {proc.returncode}, documented {want}" + _tail(out))
+    if not check_output:
+        result = Result(block, "passed")
+        result.output = text
+        return result
+    return _check_output(block, text, time.monotonic() - t0)
+
+
+def _check_output(block, text, seconds):
     if block.expected is not None:
         ok, missing = output_matches(block.expected.text, text)
         if not ok:
             return Result(block, "failed",
                           f"the output differs from the documented one at {block.expected.where()}: "
-                          f"no line matches {missing!r} (in order)" + _tail(out))
+                          f"no line matches {missing!r} (in order)" + _tail(text.encode()))
     return Result(block, "passed", f"{seconds:.1f} s")
 
 
