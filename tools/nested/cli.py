@@ -2,6 +2,7 @@
 import argparse
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import sys
@@ -87,10 +88,14 @@ def parse_args(argv, host_arch_name):
                    help="keep the work directory (initramfs, QEMU command line) and print its path")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="show kernel messages, QEMU's stderr and the runner's steps with timings")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress lines (L1 kernel ready, L1 boot, how long the run took); errors "
+                        "are still printed. HULL_QUIET=1 does the same")
     args = p.parse_args(opts)
     if not command:
         p.error("no command: put it after --, e.g. nested-run -- sh -c 'ls -l /dev/kvm'")
     args.command = command
+    args.quiet = args.quiet or os.environ.get("HULL_QUIET", "0") not in ("", "0")
     arch = arches.lookup(args.arch)
     if arch is None:
         p.error(f"unknown --arch {args.arch!r}: use x86_64 or aarch64")
@@ -133,8 +138,9 @@ def parse_args(argv, host_arch_name):
 
 
 class Log:
-    def __init__(self, verbose):
+    def __init__(self, verbose, quiet=False):
         self.verbose = verbose
+        self.quiet = quiet
         self.t0 = time.monotonic()
 
     def __call__(self, msg):
@@ -143,6 +149,11 @@ class Log:
     def step(self, msg):
         if self.verbose:
             self(f"[{time.monotonic() - self.t0:6.2f} s] {msg}")
+
+    def progress(self, msg):
+        """One line per long step (the same "[hull] ..." lines tools/demo prints), unless quiet."""
+        if not self.quiet:
+            print(f"[hull] nested-run: {msg}", file=sys.stderr, flush=True)
 
 
 def _write_stdout(data):
@@ -188,7 +199,7 @@ def main(argv=None):
     host = arches.host_arch()
     args = parse_args(sys.argv[1:] if argv is None else argv, host.name if host else "x86_64")
     arch = args.arch
-    log = Log(args.verbose)
+    log = Log(args.verbose, args.quiet)
     work = tempfile.mkdtemp(prefix="hull-nested-")
     # SIGTERM/SIGINT: leave through the finally blocks so QEMU is killed and work removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -198,6 +209,9 @@ def main(argv=None):
             cache = l1cache.Cache(arch, log)
             kernel, busybox = cache.get()
             log.step(f"L1 kernel {kernel.kver}")
+            fetch_seconds = time.monotonic() - log.t0
+            if fetch_seconds >= 1:  # a download (or a wait for another run's): worth a line
+                log.progress(f"fetched the L1 kernel {kernel.kver} and busybox ({arch.name}) ... {fetch_seconds:.0f} s")
             base = initramfs.base_archive(cache.dir, kernel, busybox, arch.modules)
             log.step(f"base initramfs {base}")
             marker = "HULL-NESTED-EXIT-" + secrets.token_hex(8)
@@ -227,9 +241,13 @@ def main(argv=None):
         with open(os.path.join(work, "qemu-command"), "w") as f:
             f.write(" ".join(cmd) + "\n")
         log.step("booting: " + " ".join(cmd))
+        boot_t0 = time.monotonic()
+        log.progress(f"booting the {arch.name} L1 ({kernel.kver}, QEMU TCG) to run: {shlex.join(args.command)[:100]}")
         res = vm.run(cmd, marker, args.timeout, _write_stdout,
                      (lambda d: sys.stderr.buffer.write(d)) if args.verbose else None)
         log.step(f"QEMU exited ({res.qemu_rc})")
+        if res.status is not None:
+            log.progress(f"L1 run done: the command exited {res.status} ... {time.monotonic() - boot_t0:.1f} s")
         if res.timed_out:
             log(f"timed out after {args.timeout:g} s: killed the L1 (raise --timeout if it needs longer)")
             return EXIT_TIMEOUT
