@@ -1,7 +1,9 @@
-"""tests/docs/docblocks/parse.py: markers, blocks and output matching (nothing is run)."""
+"""tests/docs/docblocks: markers, blocks and output matching, and how a block's run is judged
+(small shell blocks in a temporary directory)."""
+import tempfile
 import unittest
 
-from docblocks import parse
+from docblocks import parse, run
 
 
 def doc(*lines):
@@ -67,6 +69,39 @@ class OutputMatchTest(unittest.TestCase):
         self.assertEqual(parse.output_matches("status 1", "exit status 1\n"), (False, "status 1"))
         self.assertEqual(parse.output_matches("regex chars (.*) are literal", "regex chars xx are literal\n"),
                          (False, "regex chars (.*) are literal"))
+
+
+class RunBlockTest(unittest.TestCase):
+    def judge(self, markdown):
+        (block,) = parse.parse("d.md", markdown)
+        with tempfile.TemporaryDirectory() as cwd:
+            return run.run_block(block, cwd, lambda text: None)
+
+    def test_exit_status_and_output(self):
+        ok = self.judge(doc("<!-- doctest: run -->", "```sh", "echo one; echo two", "```",
+                            "<!-- doctest: output -->", "```text", "one", "t...", "```"))
+        self.assertEqual(ok.status, "passed", ok.detail)
+        wrong = self.judge(doc("<!-- doctest: run -->", "```sh", "echo one", "```",
+                               "<!-- doctest: output -->", "```text", "two", "```"))
+        self.assertEqual(wrong.status, "failed")
+        self.assertIn("no line matches 'two'", wrong.detail)
+
+    def test_a_failing_command_fails_the_block_unless_documented(self):
+        failed = self.judge(doc("<!-- doctest: run -->", "```sh", "false", "echo after", "```"))
+        self.assertEqual(failed.status, "failed")
+        self.assertIn("exit status 1, documented 0", failed.detail)
+        documented = self.judge(doc("<!-- doctest: run exit=3 -->", "```sh", "exit 3", "```"))
+        self.assertEqual(documented.status, "passed", documented.detail)
+
+    def test_each_checks_every_command(self):
+        each = self.judge(doc("<!-- doctest: run each exit=0,1 -->", "```sh", "false", "true", "exit 2", "```"))
+        self.assertEqual(each.status, "failed")
+        self.assertIn("'exit 2': exit status 2", each.detail)
+
+    def test_timeout(self):
+        slow = self.judge(doc("<!-- doctest: run timeout=1 -->", "```sh", "sleep 30", "```"))
+        self.assertEqual(slow.status, "failed")
+        self.assertIn("timed out after 1 s", slow.detail)
 
 
 if __name__ == "__main__":
