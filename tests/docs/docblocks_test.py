@@ -13,13 +13,14 @@ def doc(*lines):
 class ParseTest(unittest.TestCase):
     def test_markers_apply_to_the_next_fence(self):
         blocks = parse.parse("d.md", doc(
-            "text", "<!-- doctest: run slow root exit=0,1 timeout=20 -->", "", "```sh", "echo hi", "```",
+            "text", "<!-- doctest: run slow root exit=0,1 timeout=20 needs=/dev/kvm -->", "", "```sh", "echo hi", "```",
             "<!-- doctest: skip needs a cluster -->", "```bash", "kubectl get pods", "```",
             "```sh", "unmarked", "```", "```toml", "x = 1", "```"))
         self.assertEqual([(b.mode, b.info, b.line) for b in blocks],
                          [("run", "sh", 5), ("skip", "bash", 9), (None, "sh", 12), (None, "toml", 15)])
         run = blocks[0]
-        self.assertEqual((run.slow, run.root, run.exit_codes, run.timeout, run.text), (True, True, {0, 1}, 20, "echo hi\n"))
+        self.assertEqual((run.slow, run.root, run.exit_codes, run.timeout, run.needs, run.text),
+                         (True, True, {0, 1}, 20, ["/dev/kvm"], "echo hi\n"))
         self.assertEqual(blocks[1].reason, "needs a cluster")
         self.assertTrue(blocks[2].is_shell)
         self.assertFalse(blocks[3].is_shell)
@@ -41,6 +42,7 @@ class ParseTest(unittest.TestCase):
             (doc("<!-- doctest: run fast -->", "```sh", "x", "```"), "unknown doctest option 'fast'"),
             (doc("<!-- doctest: run exit=a -->", "```sh", "x", "```"), "exit='a'"),
             (doc("<!-- doctest: run timeout=0 -->", "```sh", "x", "```"), "timeout='0'"),
+            (doc("<!-- doctest: run needs=dev/kvm -->", "```sh", "x", "```"), "unknown doctest option 'needs=dev/kvm'"),
             (doc("<!-- doctest: runn -->", "```sh", "x", "```"), "unknown doctest mode 'runn'"),
             (doc("<!-- doctest: run -->", "prose", "```sh", "x", "```"), "d.md:1: doctest marker not followed"),
             (doc("```sh", "x", "```", "<!-- doctest: output -->", "```text", "x", "```"), "must follow a 'doctest: run'"),

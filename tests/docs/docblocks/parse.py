@@ -3,7 +3,7 @@
 A marker is an HTML comment (invisible when the Markdown is rendered) on the line(s) just
 before a fenced block, blank lines allowed in between:
 
-    <!-- doctest: run [slow] [root] [in-repo] [each] [exit=0,1] [timeout=S] -->
+    <!-- doctest: run [slow] [root] [in-repo] [each] [needs=PATH] [exit=0,1] [timeout=S] -->
     <!-- doctest: skip REASON... -->
     <!-- doctest: output -->      the block is the expected output of the run block above it
 
@@ -36,6 +36,7 @@ class Block:
         self.root = False       # needs root
         self.in_repo = False    # must run in the checkout itself (build/ is the build dir)
         self.each = False       # each command line is run (and its exit status checked) on its own
+        self.needs = []         # paths that must exist on this host (e.g. /dev/kvm), else not run
         self.exit_codes = {0}
         self.timeout = DEFAULT_TIMEOUT
         self.expected = None    # the output Block that follows, if any
@@ -81,13 +82,15 @@ def _apply_marker(block, marker, where):
                 block.exit_codes = {int(v) for v in value.split(",")}
             except ValueError:
                 raise MarkerError(f"{where}: exit={value!r}: give exit statuses as numbers, e.g. exit=0,1") from None
+        elif key == "needs" and eq and value.startswith("/"):
+            block.needs.append(value)
         elif key == "timeout" and eq:
             if not value.isdigit() or int(value) == 0:
                 raise MarkerError(f"{where}: timeout={value!r}: give whole seconds > 0")
             block.timeout = int(value)
         else:
             raise MarkerError(f"{where}: unknown doctest option {word!r} "
-                              "(known: slow, root, in-repo, each, exit=N[,M], timeout=S)")
+                              "(known: slow, root, in-repo, each, needs=/PATH, exit=N[,M], timeout=S)")
 
 
 def parse(doc, text):

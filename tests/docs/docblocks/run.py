@@ -43,6 +43,9 @@ def _not_run_reason(block, args, in_place):
         return "fast: runs with --tier fast (ctest: docs.blocks)"
     if block.root and os.geteuid() != 0:
         return "needs root"
+    missing = [path for path in block.needs if not os.path.exists(path)]
+    if missing:
+        return f"needs {', '.join(missing)}, which this host does not have"
     if block.in_repo and not in_place:
         return "reconfigures the build: runs only when the build dir is <checkout>/build"
     return None
