@@ -69,7 +69,9 @@ nlohmann::json ParseJsonBody(const ApiRequest& request) {
     throw ApiError(400, request.method + " " + request.path + " needs a JSON body");
   try {
     return nlohmann::json::parse(request.body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number no double holds (1e400):
+    // either way the body is not JSON hull-vmm can read.
     throw ApiError(400, std::string("malformed JSON body: ") + e.what());
   }
 }

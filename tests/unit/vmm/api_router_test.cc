@@ -117,6 +117,14 @@ TEST_F(ApiFixture, BadRequestsGetFaultMessages) {
   EXPECT_EQ(vm.state_, VmState::kNotStarted);
 }
 
+TEST_F(ApiFixture, NumberTooLargeForADoubleIsAMalformedBody) {
+  // nlohmann throws out_of_range (not parse_error) here; found by the bad-input matrix.
+  auto huge = Call("PUT", "/machine-config", R"({"vcpu_count": 1e400, "mem_size_mib": 128})");
+  EXPECT_EQ(huge.status, 400u);
+  EXPECT_NE(Fault(huge).find("malformed JSON body"), std::string::npos) << Fault(huge);
+  EXPECT_EQ(vm.state_, VmState::kNotStarted);
+}
+
 TEST_F(ApiFixture, FailedStartReportsWhy) {
   vm.fail_start_ = true;
   auto r = Call("PUT", "/actions", R"({"action_type": "InstanceStart"})");
