@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/asio/write.hpp>
@@ -87,6 +88,14 @@ HttpServer::HttpServer(asio::io_context& io, const std::string& socket_path, con
     throw ApiError(
         0, "API socket path " + path_ +
                " already exists (another hull-vmm may be using it; remove it if it is stale)");
+  }
+  // Asio's endpoint throws a bare "File name too long" for a path that does
+  // not fit sockaddr_un: say which path and what the limit is instead.
+  if (path_.size() >= sizeof(sockaddr_un::sun_path)) {
+    throw ApiError(0, "API socket path is " + std::to_string(path_.size()) +
+                          " bytes long; a unix socket path must be under " +
+                          std::to_string(sizeof(sockaddr_un::sun_path)) +
+                          ": pick a shorter --api-sock");
   }
   boost::system::error_code ec;
   asio::local::stream_protocol::endpoint endpoint(path_);

@@ -139,5 +139,19 @@ TEST_F(HttpFixture, RefusesAnExistingPathAndLeavesItAlone) {
   EXPECT_TRUE(Exists(path)) << "the running server's socket must survive";
 }
 
+TEST_F(HttpFixture, TooLongASocketPathIsNamedInTheError) {
+  // Found by the bad-input matrix: the error was only "File name too long".
+  asio::io_context other;
+  FakeVm vm2;
+  const std::string long_path = "/tmp/" + std::string(200, 'x');
+  try {
+    HttpServer(other, long_path, router, vm2);
+    FAIL() << "a 205-byte socket path was accepted";
+  } catch (const ApiError& e) {
+    EXPECT_NE(std::string(e.what()).find("API socket path is 205 bytes long"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace hull::vmm::api
