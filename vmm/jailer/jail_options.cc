@@ -68,6 +68,7 @@ void ValidateForStart(const JailOptions& o) {
     throw JailerError("--exec-file " + o.exec_file.string() + " is not executable");
   }
   ValidateMirroredPath(o.chroot_base, "--chroot-base");
+  ValidateMirroredPath(o.cgroup_root, "--cgroup-root");
   for (const auto& f : o.files) {
     ValidateMirroredPath(f, "--file");
     RequireRegularFile(f, "--file");

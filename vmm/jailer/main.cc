@@ -31,9 +31,13 @@ int main(int argc, char** argv) {
   cli.add_option("--socket-dir", socket_dirs, "A directory the VMM may create sockets in, same path (repeatable)");
   cli.add_option("--tap", o.taps, "A persistent tap (in --netns) the VMM may attach to (repeatable)");
   cli.add_option("--cpus", o.limits.cpus, "cgroup CPU bandwidth limit, in CPUs (e.g. 1.5)");
-  cli.add_option("--memory-max", o.limits.memory_max, "cgroup memory limit, bytes");
-  cli.add_option("--pids-max", o.limits.pids_max, "cgroup limit on processes + threads");
-  cli.add_option("--nofile", o.nofile, "RLIMIT_NOFILE for the VMM");
+  // CLI11 reads "-1" (and numbers past 2^64) into a uint64_t without an error,
+  // as 2^64-1: check the text as a number first (found by the bad-input matrix).
+  cli.add_option("--memory-max", o.limits.memory_max, "cgroup memory limit, bytes")
+      ->check(CLI::Range(0.0, 9.2e18));
+  cli.add_option("--pids-max", o.limits.pids_max, "cgroup limit on processes + threads")
+      ->check(CLI::Range(0.0, 4194304.0));
+  cli.add_option("--nofile", o.nofile, "RLIMIT_NOFILE for the VMM")->check(CLI::Range(0.0, 1073741816.0));
   cli.add_flag("--die-with-parent", o.die_with_parent, "SIGKILL the VMM when the jailer's parent exits");
   cli.add_flag("--cleanup", cleanup, "Remove the jail and cgroup of --id (kills what still runs there)");
   cli.add_option("args", o.exec_args, "Arguments for the VMM, after --");

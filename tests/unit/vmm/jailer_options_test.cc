@@ -103,6 +103,14 @@ TEST_F(JailerStartOptions, TraversalInFilesOrSocketDirsIsRefused) {
   EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("--socket-dir"), std::string::npos);
 }
 
+TEST_F(JailerStartOptions, CgroupRootMustBeAbsoluteAndNormal) {
+  // Found by the bad-input matrix: a relative or empty --cgroup-root was taken as is.
+  for (const char* bad : {"", "-1", "../../../escaped", "/sys/fs/cgroup/../.."}) {
+    o_.cgroup_root = bad;
+    EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("--cgroup-root"), std::string::npos) << bad;
+  }
+}
+
 TEST_F(JailerStartOptions, LimitsAndTapsAreRangeChecked) {
   o_.limits.memory_max = 1024;
   EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("--memory-max"), std::string::npos);
