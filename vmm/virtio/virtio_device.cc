@@ -1,6 +1,9 @@
 #include "virtio/virtio_device.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace hull::vmm::virtio {
@@ -102,7 +105,39 @@ void VirtioDevice::SignalConfigChange() {
   if (irq_ != nullptr) irq_->Trigger();
 }
 
+std::string DeviceTypeName(uint32_t device_type) {
+  switch (device_type) {
+    case 1:
+      return "net";
+    case 2:
+      return "blk";
+    case 3:
+      return "console";
+    case 4:
+      return "rng";
+    case 5:
+      return "balloon";
+    case 19:
+      return "vsock";
+    default:
+      return "type-" + std::to_string(device_type);
+  }
+}
+
 void VirtioDevice::Fail(const std::string& why) {
+  // The guest broke the rules; say so, so that a stopped disk or socket in a
+  // VM has a visible cause. A guest that breaks and resets a device in a loop
+  // must not flood the host's log: the first kFailuresLogged failures of a
+  // device are logged, later ones only at powers of two.
+  ++failures_;
+  if (failures_ <= kFailuresLogged || std::has_single_bit(failures_)) {
+    spdlog::warn(
+        "virtio-{} device failed (it stays stopped until the guest driver resets it): {}{}",
+        DeviceTypeName(device_type_), why,
+        failures_ > kFailuresLogged ? " (failure " + std::to_string(failures_) +
+                                          " of this device; later ones are logged at powers of two)"
+                                    : "");
+  }
   if (failure_.empty()) failure_ = why;
   active_ = false;
   status_ |= kStatusNeedsReset;

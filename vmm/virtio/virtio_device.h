@@ -74,6 +74,10 @@ class VirtioDevice {
   bool failed() const { return (status_ & kStatusNeedsReset) != 0; }
   // Why the device stopped (empty when it did not).
   const std::string& failure() const { return failure_; }
+  // How often the guest made this device fail since it was created (resets
+  // do not clear it). Fail() logs the first kFailuresLogged, then powers of 2.
+  uint64_t failures() const { return failures_; }
+  static constexpr uint64_t kFailuresLogged = 10;
 
   // ---- the I/O thread's view (takes the mutex) ----
   // The driver rang queue `index`'s doorbell.
@@ -123,6 +127,10 @@ class VirtioDevice {
   uint32_t config_generation_ = 0;
   bool active_ = false;
   std::string failure_;
+  uint64_t failures_ = 0;
 };
+
+// "blk", "net", "vsock", ... for log messages ("type-N" for others).
+std::string DeviceTypeName(uint32_t device_type);
 
 }  // namespace hull::vmm::virtio
