@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "sandbox/container_agent.h"
+#include "sandbox/vm_socket_dir.h"
 #include "sandbox/vmm_process.h"
 #include "sandbox/sandbox_error.h"
 
@@ -58,6 +59,7 @@ void StopContainerProcesses(const shim::ContainerStore& store, const shim::Conta
   KillAndWait(record.vmm, "hull-vmm");
   // The keeper's VMM removes its jail when it stops; a killed keeper's does not.
   shim::CleanUpLeftoverVmmJail(store.Dir(record.id));
+  shim::RemoveVmSocketDir(store.Dir(record.id));  // a killed keeper's VM left its sockets
 }
 
 }  // namespace hull::cli

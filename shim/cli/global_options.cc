@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace hull::cli {
 
@@ -22,8 +23,11 @@ std::shared_ptr<GlobalOptions> AddGlobalOptions(CLI::App& app) {
   return options;
 }
 
-void ReportError(const GlobalOptions& options, const std::string& message) {
-  std::cerr << "hull: " << message << "\n";
+namespace {
+
+void Report(const GlobalOptions& options, const char* level, const std::string& text) {
+  const std::string message = WithGoErrnoText(text);
+  std::cerr << "hull: " << (std::string(level) == "error" ? "" : std::string(level) + ": ") << message << "\n";
   if (options.log.empty()) return;
   std::ofstream log(options.log, std::ios::app);
   if (!log) return;
@@ -31,10 +35,28 @@ void ReportError(const GlobalOptions& options, const std::string& message) {
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   if (options.log_format == "json") {
-    log << nlohmann::json{{"level", "error"}, {"msg", message}, {"time", when}}.dump() << "\n";
+    log << nlohmann::json{{"level", level}, {"msg", message}, {"time", when}}.dump() << "\n";
   } else {
-    log << when << " error: " << message << "\n";
+    log << when << " " << level << ": " << message << "\n";
   }
+}
+
+}  // namespace
+
+std::string WithGoErrnoText(std::string message) {
+  for (const auto& [c_text, go_text] : {std::pair<std::string, std::string>{"No such file or directory", "no such file or directory"},
+                                        {"Permission denied", "permission denied"}}) {
+    for (size_t at = message.find(c_text); at != std::string::npos; at = message.find(c_text, at + go_text.size())) {
+      message.replace(at, c_text.size(), go_text);
+    }
+  }
+  return message;
+}
+
+void ReportError(const GlobalOptions& options, const std::string& message) { Report(options, "error", message); }
+
+void ReportWarning(const GlobalOptions& options, const std::string& message) {
+  Report(options, "warning", message);
 }
 
 }  // namespace hull::cli

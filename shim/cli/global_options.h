@@ -24,6 +24,15 @@ struct GlobalOptions {
 std::shared_ptr<GlobalOptions> AddGlobalOptions(CLI::App& app);
 
 // Reports a failure as runc does: on stderr, and to --log in --log-format.
+// Docker and containerd read runc's errors, whose errno texts are Go's, in
+// lower case: Docker turns "no such file or directory" (a missing entrypoint)
+// into exit status 127. So the C library's "No such file or directory" is
+// written in lower case too.
 void ReportError(const GlobalOptions& options, const std::string& message);
+// The same at level "warning" (a failed poststart or poststop hook: the OCI
+// spec says the lifecycle goes on).
+void ReportWarning(const GlobalOptions& options, const std::string& message);
+// `message` with the C library's errno texts Docker looks for in lower case.
+std::string WithGoErrnoText(std::string message);
 
 }  // namespace hull::cli

@@ -52,6 +52,9 @@ struct CreateOptions {
 // Boots the microVM, creates the container (not started) and its keeper,
 // writes --pid-file. Throws SandboxError; nothing of the container remains then.
 void CreateContainer(const GlobalOptions& global, const CreateOptions& options);
+// Throws SandboxError when config.json names the host's own network namespace
+// (docker run --network host), which a microVM cannot share.
+void RefuseHostNetworkNamespace(const std::string& config_json);
 // Lets a created container's program run (`start`). Throws SandboxError.
 void StartContainer(const GlobalOptions& global, const std::string& id);
 // Stops whatever of the container still runs and removes its state, network

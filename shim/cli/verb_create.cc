@@ -3,6 +3,7 @@
 // process holds the container's stdio and is the pid that --pid-file names;
 // it exits with the container's status (see sandbox/container_keeper.h).
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 #include "cli/verb_util.h"
 #include "sandbox/container_keeper.h"
 #include "sandbox/sandbox_error.h"
+#include "sandbox/vm_socket_dir.h"
+#include "vm_sandbox/pod_network.h"
 
 namespace hull::cli {
 
@@ -33,12 +36,27 @@ void AddMicroVmOptions(CLI::App* cmd, unsigned& vcpus, unsigned& memory_mib,
   cmd->add_option("--initrd", initrd, "guest initramfs (default: hull's, next to hull)");
 }
 
+void RefuseHostNetworkNamespace(const std::string& config_json) {
+  const auto netns = vm_sandbox::NetworkNamespacePath(config_json);
+  if (!netns) return;
+  struct stat spec_ns {}, host_ns {};
+  if (::stat(netns->c_str(), &spec_ns) != 0 || ::stat("/proc/self/ns/net", &host_ns) != 0) return;
+  if (spec_ns.st_dev == host_ns.st_dev && spec_ns.st_ino == host_ns.st_ino) {
+    throw shim::SandboxError(
+        "config.json joins the host's network namespace (" + *netns +
+        ", what `docker run --network host` asks for): hull does not support host networking, since a "
+        "microVM has its own kernel and network stack and cannot share the host's (Kata refuses it too). "
+        "Use the default bridge network (publish ports with -p) or --network none");
+  }
+}
+
 void CreateContainer(const GlobalOptions& global, const CreateOptions& o) {
   if (o.preserve_fds != 0) {
     throw shim::SandboxError("--preserve-fds " + std::to_string(o.preserve_fds) +
                              ": host fds cannot be passed into a microVM; use 0");
   }
   const BundleConfig bundle = LoadBundleConfig(o.bundle);
+  RefuseHostNetworkNamespace(bundle.config_text);
   shim::CreateKeeperOptions keeper;
   keeper.record.id = o.id;
   keeper.record.bundle = bundle.bundle.string();
@@ -72,6 +90,7 @@ void CreateContainer(const GlobalOptions& global, const CreateOptions& o) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
       shim::CleanUpLeftoverVmmJail(store.Dir(o.id));
+      shim::RemoveVmSocketDir(store.Dir(o.id));
       try {
         RemoveRecordedMirrors(store.Load(o.id));
       } catch (const shim::SandboxError&) {

@@ -7,6 +7,7 @@
 #include "cli/signal_names.h"
 #include "cli/verb.h"
 #include "cli/verb_util.h"
+#include "sandbox/host_hooks.h"
 #include "sandbox/sandbox_error.h"
 
 namespace hull::cli {
@@ -14,6 +15,28 @@ namespace {
 using shim::SandboxError;
 constexpr int kNotFound = 5;
 constexpr int kFailedPrecondition = 9;
+
+// poststart (after start) or poststop (at delete) on the host, as runc runs
+// them. A failure is a warning: the OCI spec lets the lifecycle go on.
+void RunHostHooks(const GlobalOptions& global, const shim::ContainerStore& store,
+                  const shim::ContainerRecord& record, const std::string& phase, const std::string& status) {
+  try {
+    const auto stored = shim::LoadHostHooks(store.Dir(record.id) / "host-hooks.json");
+    if (!stored) return;
+    const auto& hooks = phase == "poststart" ? stored->hooks.poststart : stored->hooks.poststop;
+    if (hooks.empty()) return;
+    shim::HookState state;
+    state.oci_version = stored->oci_version;
+    state.id = record.id;
+    state.status = status;
+    state.pid = status == "stopped" ? 0 : record.keeper.pid;
+    state.bundle = record.bundle;
+    state.annotations = record.annotations;
+    shim::RunHooks(hooks, phase, shim::HookStateJson(state));
+  } catch (const std::exception& e) {
+    ReportWarning(global, std::string(phase == "poststart" ? "start " : "delete ") + record.id + ": " + e.what());
+  }
+}
 }  // namespace
 
 void StartContainer(const GlobalOptions& global, const std::string& id) {
@@ -28,6 +51,7 @@ void StartContainer(const GlobalOptions& global, const std::string& id) {
   AgentOf(store, id)->StartContainer(id);
   c.record.status = "running";
   store.Save(c.record);
+  RunHostHooks(global, store, c.record, "poststart", "running");
 }
 
 void DestroyContainer(const GlobalOptions& global, const std::string& id) {
@@ -35,6 +59,7 @@ void DestroyContainer(const GlobalOptions& global, const std::string& id) {
   LockedContainer c = LoadLocked(store, id);
   StopContainerProcesses(store, c.record);
   RemoveRecordedMirrors(c.record);
+  RunHostHooks(global, store, c.record, "poststop", "stopped");
   store.Remove(id);
 }
 
@@ -137,6 +162,7 @@ Verb AddDeleteVerb(CLI::App& app, std::shared_ptr<GlobalOptions> global) {
               }
               StopContainerProcesses(store, c.record);
               RemoveRecordedMirrors(c.record);
+              RunHostHooks(*global, store, c.record, "poststop", "stopped");
               store.Remove(o->id);
               return 0;
             });

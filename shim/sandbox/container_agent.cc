@@ -2,12 +2,13 @@
 
 #include "sandbox/container_keeper.h"
 #include "sandbox/sandbox_error.h"
+#include "sandbox/vm_socket_dir.h"
 #include "sandbox/vsock_dialer.h"
 
 namespace hull::shim {
 
 std::filesystem::path ContainerVsockSocket(const std::filesystem::path& state_dir) {
-  return state_dir / "vsock.sock";
+  return VmSocketDirFor(state_dir) / "vsock.sock";
 }
 
 std::unique_ptr<AgentClient> DialContainerAgent(const std::filesystem::path& state_dir,

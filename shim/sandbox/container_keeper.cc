@@ -1,7 +1,10 @@
 #include "sandbox/container_keeper.h"
 
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -21,6 +24,7 @@
 #include "sandbox/console_socket.h"
 #include "sandbox/container_agent.h"
 #include "sandbox/host_binds.h"
+#include "sandbox/host_hooks.h"
 #include "sandbox/microvm.h"
 #include "sandbox/rootfs_image.h"
 #include "sandbox/sandbox_error.h"
@@ -261,6 +265,79 @@ pid_t ForkKeeper(const char* what, Body body) {
   throw SandboxError(std::string(what) + ": the keeper process exited without saying why");
 }
 
+// Whether config.json asks for a new network namespace (one without a path).
+bool WantsNewNetworkNamespace(const nlohmann::json& config) {
+  const auto* namespaces = config.contains("linux") && config["linux"].is_object() &&
+                                   config["linux"].contains("namespaces") && config["linux"]["namespaces"].is_array()
+                               ? &config["linux"]["namespaces"]
+                               : nullptr;
+  if (namespaces == nullptr) return false;
+  for (const auto& ns : *namespaces) {
+    if (ns.is_object() && ns.value("type", std::string()) == "network") {
+      return ns.value("path", std::string()).empty();
+    }
+  }
+  return false;
+}
+
+void SetNetworkNamespacePath(nlohmann::json& config, const std::string& path) {
+  for (auto& ns : config["linux"]["namespaces"]) {
+    if (ns.is_object() && ns.value("type", std::string()) == "network") ns["path"] = path;
+  }
+}
+
+// Whether our own network namespace has an interface with an IPv4 address
+// (other than loopback) to mirror into the guest.
+bool HasIpv4Interface() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (ifaddrs* a = list; a != nullptr && !found; a = a->ifa_next) {
+    found = a->ifa_addr != nullptr && a->ifa_addr->sa_family == AF_INET && (a->ifa_flags & IFF_LOOPBACK) == 0;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+// runc's prestart and createRuntime hooks, on the host, with the keeper as the
+// container's process. Docker's (libnetwork-setkey) hands the pid's network
+// namespace to dockerd, which moves the container's veth into it, so a spec
+// that asks for a new namespace gets one here, made by the keeper; the VMM
+// then starts in it and mirrors what the hooks put there into the guest.
+// Returns the config with that namespace's path, for the network set-up.
+nlohmann::json RunCreateHooks(const CreateKeeperOptions& options, const HostHooks& hooks, nlohmann::json config,
+                              bool& own_netns) {
+  own_netns = false;
+  if (hooks.prestart.empty() && hooks.create_runtime.empty()) return config;
+  if (WantsNewNetworkNamespace(config)) {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      throw SandboxError(std::string("cannot create the container's network namespace for its prestart hooks "
+                                     "(unshare: ") + std::strerror(errno) + "; hull create needs root)");
+    }
+    own_netns = true;
+  }
+  HookState state;
+  state.oci_version = config.value("ociVersion", std::string());
+  state.id = options.record.id;
+  state.status = "creating";
+  state.pid = ::getpid();
+  state.bundle = options.record.bundle;
+  state.annotations = options.record.annotations;
+  const std::string state_json = HookStateJson(state);
+  RunHooks(hooks.prestart, "prestart", state_json);
+  RunHooks(hooks.create_runtime, "createRuntime", state_json);
+  if (own_netns) {
+    if (!HasIpv4Interface()) {
+      // Nothing to mirror (docker run --network none): the guest has no NIC,
+      // and the container gets the new, empty namespace it asked for in the guest.
+      own_netns = false;
+      return config;
+    }
+    SetNetworkNamespacePath(config, "/proc/" + std::to_string(::getpid()) + "/ns/net");
+  }
+  return config;
+}
+
 int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
   const ContainerStore store(options.root);
   const std::string& id = options.record.id;
@@ -270,6 +347,9 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
 
   nlohmann::json config = nlohmann::json::parse(options.config_text, nullptr, false);
   if (!config.is_object()) throw SandboxError("config.json is not a JSON object");
+  // The host's hooks run here; the guest agent gets only createContainer and startContainer.
+  const HostHooks hooks = HostHooksFrom(config);
+  RemoveHostHooks(config);
   const fs::path staging = dir / "binds";
   const int binds = StageHostBinds(config, staging);
   const fs::path binds_image = dir / "binds.erofs";
@@ -281,9 +361,14 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
 
   const fs::path image = dir / "rootfs.erofs";
   BuildErofsImage(options.record.rootfs, image);
+  bool own_netns = false;
+  const nlohmann::json network_config = RunCreateHooks(options, hooks, config, own_netns);
+  if (!hooks.empty()) {
+    SaveHostHooks(dir / "host-hooks.json", {config.value("ociVersion", std::string()), hooks});
+  }
   // Declared before the VM: its taps go after the VMM that holds them.
   std::unique_ptr<GuestNetwork> network;
-  if (options.network) network = options.network(options.config_text, dir / "keeper.log");
+  if (options.network) network = options.network(network_config.dump(), dir / "keeper.log");
   MicroVmSpec spec;
   spec.id = id;
   spec.state_dir = dir;
@@ -317,7 +402,7 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
   agent->CreateSandbox(sandbox);
   agentpb::CreateContainerRequest create;
   create.set_container_id(id);
-  create.set_oci_config_json(network ? network->ConfigForGuest(config.dump()) : config.dump());
+  create.set_oci_config_json(network ? network->ConfigForGuest(network_config.dump()) : config.dump());
   auto* block = create.mutable_rootfs()->mutable_block();
   block->set_device("/dev/vda");
   block->set_fstype("erofs");
@@ -331,7 +416,10 @@ int RunCreateKeeper(const CreateKeeperOptions& options, ReadyPipe& ready) {
   record.status = "created";
   record.keeper = IdentifyProcess(::getpid()).value_or(ProcessIdentity{::getpid(), 0});
   record.vmm = IdentifyProcess(vm->process().pid()).value_or(ProcessIdentity{});
-  if (network) {
+  // A namespace the keeper made goes with it (or with the mount the hooks'
+  // owner made of it): nothing for `delete` to undo there, and its /proc path
+  // would name another process's namespace once the pid is reused.
+  if (network && !own_netns) {
     record.netns = network->netns();
     for (const auto& m : network->Mirrors()) record.mirrors.emplace_back(m.veth, m.tap);
   }

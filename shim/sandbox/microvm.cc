@@ -34,7 +34,8 @@ std::string MicroVm::DefaultBootArgs() const {
   return args;
 }
 
-MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
+MicroVm::MicroVm(MicroVmSpec spec)
+    : spec_(std::move(spec)), socket_dir_(spec_.state_dir) {
   RequireFile(spec_.runtime.kernel, "guest kernel",
               "build it with `cmake --build build --target guest-kernel`");
   RequireFile(spec_.runtime.initrd, "guest initramfs",
@@ -49,7 +50,7 @@ MicroVm::MicroVm(MicroVmSpec spec) : spec_(std::move(spec)) {
 
   VmmProcessOptions options;
   options.vmm_binary = spec_.runtime.vmm_binary;
-  options.api_socket = spec_.state_dir / "api.sock";
+  options.api_socket = socket_dir() / "api.sock";
   options.log_file = log_file();
   options.die_with_parent = spec_.die_with_parent;
   options.netns = spec_.netns;

@@ -12,6 +12,7 @@
 
 #include "sandbox/runtime_paths.h"
 #include "sandbox/unique_fd.h"
+#include "sandbox/vm_socket_dir.h"
 #include "sandbox/vmm_client.h"
 #include "sandbox/vmm_process.h"
 
@@ -39,7 +40,7 @@ inline constexpr unsigned kDefaultGuestMemMib = 128;
 
 struct MicroVmSpec {
   std::string id;
-  std::filesystem::path state_dir;  // api.sock, vsock.sock, vmm.log live here
+  std::filesystem::path state_dir;  // vmm.log (and the sockets, unless its path is too long) live here
   RuntimePaths runtime;
   unsigned vcpus = 1;
   unsigned mem_mib = kDefaultGuestMemMib;
@@ -68,7 +69,10 @@ class MicroVm {
   // `timeout`. Returns the VMM's exit status.
   int WaitForShutdown(std::chrono::milliseconds timeout);
 
-  std::filesystem::path vsock_socket() const { return spec_.state_dir / "vsock.sock"; }
+  // The sockets live in VmSocketDirFor(state_dir): the state directory, or a
+  // short one when its path would not fit a unix socket's.
+  std::filesystem::path socket_dir() const { return socket_dir_.path(); }
+  std::filesystem::path vsock_socket() const { return socket_dir_.path() / "vsock.sock"; }
   std::filesystem::path log_file() const { return spec_.state_dir / "vmm.log"; }
   VmmClient& api() { return *api_; }
   VmmProcess& process() { return *process_; }
@@ -76,6 +80,7 @@ class MicroVm {
 
  private:
   MicroVmSpec spec_;
+  OwnedVmSocketDir socket_dir_;  // before the VMM: it goes after the VMM's sockets
   std::unique_ptr<VmmProcess> process_;
   std::unique_ptr<VmmClient> api_;
 };
