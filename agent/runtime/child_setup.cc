@@ -253,8 +253,8 @@ void setup_rootfs(const RootfsPlan& plan) {
   open_in_root(root.get(), spec.process.cwd, CreateAs::directory);
   run_hooks_in_child(spec.hooks.create_container, plan.hook_state, "createContainer");
   pivot_into(root.get());
+  apply_sysctl(spec);  // before readonlyPaths makes /proc/sys read-only (runc's order)
   mask_and_protect(spec);
-  apply_sysctl(spec);
   if (spec.root_readonly) {
     UniqueFd r(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     sys_mount("", "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | current_mount_flags(r.get()), "",
