@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include "sandbox/sandbox_error.h"
 #include "vm_sandbox/cgroup_metrics.h"
 #include "vm_sandbox/drive_slots.h"
+#include "vm_sandbox/pod_bind_roots.h"
 #include "vm_sandbox/pod_network.h"
 #include "vm_sandbox/rootfs_mounts.h"
 #include "vm_sandbox/sandbox_state.h"
@@ -70,6 +72,17 @@ void KillLeftoversOfSharedPidNamespace(shim::AgentClient& agent, const fs::path&
   } catch (const shim::SandboxError& e) {
     if (log) log->warn("killing what is left of {}: {}", container_id, e.what());
   }
+}
+
+// An OCI spec's linux.resources, or null.
+nlohmann::json ResourcesOf(const nlohmann::json& spec) {
+  const auto pointer = "/linux/resources"_json_pointer;
+  return spec.is_object() && spec.contains(pointer) ? spec.at(pointer) : nlohmann::json();
+}
+
+bool NamesMemoryLimit(const nlohmann::json& resources) {
+  return resources.is_object() && resources.contains("memory") && resources["memory"].is_object() &&
+         resources["memory"].contains("limit");
 }
 
 ::containerd::v1::types::Status ToStatus(int phase) {
@@ -218,7 +231,7 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   spec.state_dir = options_.state_dir;
   spec.runtime = options_.runtime;
   spec.vcpus = options_.vcpus;
-  spec.mem_mib = options_.mem_mib;
+  spec.mem_mib = boot_mib_;
   spec.drives.push_back({"rootfs", image, /*read_only=*/true});
   for (size_t slot = 1; slot < slots_->count(); ++slot) spec.drives.push_back({DriveSlots::DriveId(slot), EmptySlotImagePath(), true});
   if (auto netns = NetworkNamespacePath(config_json)) {  // the pod's: taps mirrored to its veths
@@ -316,8 +329,15 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
   if (!guest_spec.is_object()) {
     throw TtrpcError(Code::kInvalidArgument, "config.json in bundle " + request.bundle() + " is not a JSON object");
   }
-  Translate("create", [&] { shim::TakeBindsIntoImage(guest_spec); });
   const shim::CriIdentity cri = shim::CriIdentityOf(guest_spec);
+  if (cri.role != shim::CriRole::kNone) {  // a pod's volumes only from allowed host paths
+    try {
+      CheckPodBindSources(guest_spec, cri.sandbox_id, PodBindRoots(std::getenv(kPodBindRootsVariable)));
+    } catch (const PodBindRootsError& e) {
+      throw TtrpcError(Code::kInvalidArgument, "create " + request.id() + ": " + e.what());
+    }
+  }
+  Translate("create", [&] { shim::TakeBindsIntoImage(guest_spec); });
   if (cri.role == shim::CriRole::kContainer) {
     auto sandbox = containers_.find(cri.sandbox_id);
     if (sandbox == containers_.end() || !vm_) {
@@ -327,10 +347,23 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
     }
     shim::JoinSandboxNamespaces(guest_spec, sandbox->second->init.guest_pid);
   }
+  // The pod's memory with this container's limit: refused here, before
+  // anything starts, when the VM (booted or to boot) cannot hold it.
+  ContainerMemory memory;
+  memory.is_pod_sandbox = cri.role == shim::CriRole::kSandbox;
+  unsigned boot_mib = boot_mib_;
+  try {
+    memory.limit = MemoryLimitOf(ResourcesOf(guest_spec));
+    if (!vm_) boot_mib = BootMemoryMib(guest_spec, options_.mem_mib);
+  } catch (const PodMemoryError& e) {
+    throw TtrpcError(Code::kInvalidArgument, std::string("create: ") + e.what());
+  }
+  const PodMemoryPlan plan = PlanMemoryLocked(request.id(), memory, boot_mib);
   const std::string guest_config_json = WithoutNetworkNamespace(guest_spec.dump());
   auto container = std::make_unique<Container>();
   container->id = request.id();
   container->bundle = request.bundle();
+  container->memory = memory;
   container->init.stdio = {request.stdin(), request.stdout(), request.stderr(), request.terminal()};
   Translate("create", [&] {
     // The sandbox's first container boots the VM on its rootfs; later ones
@@ -339,6 +372,7 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
     size_t slot = 0;
     try {
       if (first) {
+        boot_mib_ = boot_mib;
         BootVm(request, config_json);
       } else {
         slot = AttachRootfs(request, config_json);
@@ -369,6 +403,13 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
   v2::CreateTaskResponse response;
   response.set_pid(HostPid());
   containers_.emplace(request.id(), std::move(container));
+  try {
+    ApplyMemoryPlanLocked(plan);
+  } catch (const shim::SandboxError& e) {
+    // The guest's cgroup still holds the container to its limit; the host
+    // just does not get the rest of the VM's memory back.
+    if (options_.log) options_.log->warn("balloon not resized for {}: {}", request.id(), e.what());
+  }
   return response;
 }
 
@@ -386,9 +427,17 @@ void VmSandbox::StartWaiter(const std::string& container_id, Process& process) {
         }
         if (!bundle.empty()) KillLeftoversOfSharedPidNamespace(*agent_, bundle, container_id, options_.log.get());
       }
-    } catch (const shim::SandboxError&) {
-      // The VM went away under the process: report it as killed.
+    } catch (const shim::SandboxError& e) {
+      // The VM went away under the process: report it as killed, and log why
+      // (once per container, for its init process).
       status = 128 + 9;
+      std::lock_guard lock(mu_);
+      if (vm_ && process.exec_id.empty() && options_.log) {
+        // A killed VMM is reaped a moment after its vsock stream breaks.
+        const std::optional<int> exit = vm_->process().WaitForExit(std::chrono::milliseconds(1000));
+        options_.log->warn("container {}: the microVM went away under it ({}): {}", container_id, e.what(),
+                           shim::DescribeVmmExit(exit, vm_->process().LogTail()));
+      }
     }
     if (process.io) process.io->WaitForOutput();  // all output delivered before the exit event
     task::SandboxEventSink* sink = nullptr;
@@ -471,7 +520,15 @@ v2::DeleteResponse VmSandbox::Delete(const v2::DeleteRequest& request) {
   for (auto& t : waiters) t.join();
   ios.clear();
   lock.lock();
-  if (containers_.empty()) StopVmLocked();
+  if (containers_.empty()) {
+    StopVmLocked();
+  } else if (vm_) {
+    try {  // the deleted container's limit no longer counts
+      ApplyMemoryPlanLocked(PlanMemoryLocked("", {}, boot_mib_));
+    } catch (const std::exception& e) {
+      if (options_.log) options_.log->warn("balloon not resized after deleting {}: {}", request.id(), e.what());
+    }
+  }
   return response;
 }
 
@@ -566,11 +623,52 @@ void VmSandbox::CloseIO(const v2::CloseIORequest& request) {
   if (request.stdin() && io) io->CloseStdin();
 }
 
+PodMemoryPlan VmSandbox::PlanMemoryLocked(const std::string& changed_id, const ContainerMemory& changed,
+                                          unsigned boot_mib) const {
+  std::map<std::string, ContainerMemory> pod;
+  for (const auto& [id, c] : containers_) pod[id] = c->memory;
+  if (!changed_id.empty()) pod[changed_id] = changed;
+  try {
+    return PlanPodMemory(boot_mib, pod);
+  } catch (const PodMemoryError& e) {
+    throw TtrpcError(Code::kFailedPrecondition, e.what());
+  }
+}
+
+void VmSandbox::ApplyMemoryPlanLocked(const PodMemoryPlan& plan) {
+  if (!vm_ || plan.balloon_mib == balloon_mib_) return;
+  vm_->api().Patch("/balloon", {{"amount_mib", plan.balloon_mib}});
+  if (options_.log) {
+    options_.log->info("pod memory target {} MiB of {} MiB booted: balloon {} -> {} MiB", plan.target_mib, boot_mib_,
+                       balloon_mib_, plan.balloon_mib);
+  }
+  balloon_mib_ = plan.balloon_mib;
+}
+
 void VmSandbox::Update(const v2::UpdateTaskRequest& request) {
   std::lock_guard lock(mu_);
-  FindContainer(request.id());
+  Container& container = FindContainer(request.id());
   // containerd marshals LinuxResources with typeurl, whose value is its JSON.
-  Translate("update", [&] { agent_->UpdateContainer(request.id(), request.resources().value()); });
+  const std::string& resources_json = request.resources().value();
+  const nlohmann::json resources = nlohmann::json::parse(resources_json, nullptr, false);
+  ContainerMemory memory = container.memory;
+  if (NamesMemoryLimit(resources)) {  // an update of CPU only keeps the memory limit
+    try {
+      memory.limit = MemoryLimitOf(resources);
+    } catch (const PodMemoryError& e) {
+      throw TtrpcError(Code::kInvalidArgument, std::string("update: ") + e.what());
+    }
+  }
+  const PodMemoryPlan plan = PlanMemoryLocked(request.id(), memory, boot_mib_);
+  // The guest's memory only shrinks under a container whose limit already
+  // did, and grows before a limit does.
+  const bool grows = plan.balloon_mib < balloon_mib_;
+  Translate("update", [&] {
+    if (grows) ApplyMemoryPlanLocked(plan);
+    agent_->UpdateContainer(request.id(), resources_json);
+    if (!grows) ApplyMemoryPlanLocked(plan);
+  });
+  container.memory = memory;
 }
 
 v2::WaitResponse VmSandbox::Wait(const v2::WaitRequest& request, const ttrpc::CallContext& call) {
@@ -620,6 +718,7 @@ std::unique_ptr<shim::AgentClient> VmSandbox::StopVmLocked() {
     LogPhase("microVM stopped", stopping);
   }
   vm_.reset();
+  boot_mib_ = balloon_mib_ = 0;
   slots_.reset();
   network_.reset();  // after the VMM: it held the taps
   std::error_code ec;

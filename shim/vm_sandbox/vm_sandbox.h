@@ -21,6 +21,7 @@
 #include "sandbox/microvm.h"
 #include "task/sandbox.h"
 #include "vm_sandbox/drive_slots.h"
+#include "vm_sandbox/pod_memory.h"
 #include "vm_sandbox/pod_network.h"
 #include "vm_sandbox/process_stdio.h"
 
@@ -86,6 +87,7 @@ class VmSandbox final : public task::Sandbox {
   struct Container {
     std::string id;
     std::string bundle;
+    ContainerMemory memory;  // what the pod's memory plan counts
     Process init;
     std::map<std::string, std::unique_ptr<Process>> execs;
   };
@@ -110,6 +112,13 @@ class VmSandbox final : public task::Sandbox {
   // Logs WHAT with the milliseconds since SINCE (the start-up breakdown in
   // docs/benchmarks.md).
   void LogPhase(std::string_view what, std::chrono::steady_clock::time_point since) const;
+  // The pod's memory plan with `changed` (a container being created or
+  // updated) in place of its current entry; throws TtrpcError when the VM
+  // cannot hold it.
+  PodMemoryPlan PlanMemoryLocked(const std::string& changed_id, const ContainerMemory& changed,
+                                 unsigned boot_mib) const;
+  // Sets the balloon to the plan's size when it changed (PATCH /balloon).
+  void ApplyMemoryPlanLocked(const PodMemoryPlan& plan);
   void StartWaiter(const std::string& container_id, Process& process);
   // Stops the VM and removes the state directory; hands back the agent client.
   std::unique_ptr<shim::AgentClient> StopVmLocked();
@@ -123,6 +132,8 @@ class VmSandbox final : public task::Sandbox {
   std::unique_ptr<shim::MicroVm> vm_;
   std::unique_ptr<shim::AgentClient> agent_;
   std::optional<DriveSlots> slots_;  // while the VM runs
+  unsigned boot_mib_ = 0;            // the running VM's memory
+  unsigned balloon_mib_ = 0;         // its balloon's target
   std::map<std::string, std::unique_ptr<Container>> containers_;
 };
 

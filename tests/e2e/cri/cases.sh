@@ -107,6 +107,83 @@ no_leftovers() {
   echo "nothing left: no VMM, shim, netns, veth/tap, mounts, state or IP lease"
 }
 
+# A volume outside the allowed host roots is refused in the running pod $POD
+# (whose container is $CTR_ID), which keeps running.
+check_volume_outside_roots() {
+  # A volume whose host path lies outside the roots a pod may mount (kubelet's
+  # pod dirs, the pod's own CRI files, HULL_POD_BIND_ROOTS): CreateContainer
+  # fails naming it; the pod's VM holds nothing of the refused container.
+  cat > "$CRI_WORK/hostetc.ctr.json" <<JSON
+{"metadata": {"name": "hostetc", "attempt": 0},
+ "image": {"image": "hull.local/busybox:latest"},
+ "command": ["cat", "/host-etc/shadow"],
+ "mounts": [{"container_path": "/host-etc", "host_path": "/etc", "readonly": true}],
+ "log_path": "hostetc.log",
+ "linux": {}}
+JSON
+  if cri create "$POD" "$CRI_WORK/hostetc.ctr.json" "$CRI_WORK/lifecycle.pod.json" 2> "$CRI_WORK/err"; then
+    fail "a container with a hostPath volume of /etc was created"
+  fi
+  cat "$CRI_WORK/err"
+  grep -q "/etc for /host-etc is outside the host paths a pod may mount" "$CRI_WORK/err" \
+    || fail "the error does not name the volume and the allowed roots"
+  [ "$(cri --get /containers list | grep -c hostetc)" -eq 0 ] || fail "CRI lists the refused container: $(cri list)"
+  # rootfs1.erofs is the running container's drive slot; the refused one took none.
+  [ "$(ls /run/hull/shim/*/ | grep -c '^rootfs[0-9]')" -eq 1 ] || fail "drive slots besides the running container's: $(ls /run/hull/shim/*/)"
+  [ "$(exec_out "$CTR_ID" echo alive)" = alive ] || fail "the pod's container did not survive the refused one"
+}
+# UpdateContainerResources with a memory limit sets the container's cgroup in
+# the guest and resizes the pod's VM: target = limits + 64 MiB guest overhead,
+# the rest of the 128 MiB it booted with inflated into the balloon.
+check_memory_resize() {
+  set -- /run/hull/shim/*/api.sock
+  [ $# -eq 1 ] && [ -S "$1" ] || fail "expected one pod's VMM API socket, found: $*"
+  api=$1
+  vmm_pid=$(cat "$(dirname "$api")/vmm.pid") || fail "no vmm.pid beside $api"
+  vmm_get() { curl -sf --unix-socket "$api" "http://localhost$1" || fail "GET $1 from hull-vmm failed"; }
+  amount() { vmm_get /balloon | sed -n 's/.*"amount_mib": *\([0-9]*\).*/\1/p'; }
+  counter() { vmm_get /balloon/statistics | sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"; }
+  rss() { awk '/^VmRSS:/ {print $2}' "/proc/$vmm_pid/status"; }
+  memfree() { exec_out "$CTR_ID" awk '/^MemFree:/ {print $2}' /proc/meminfo; }
+  # Waits until the balloon statistics COUNTER reaches N.
+  wait_counter() {  # COUNTER N
+    i=0; while [ "$(counter "$1")" -lt "$2" ] && [ $i -lt 120 ]; do i=$((i+1)); sleep 0.5; done
+    [ "$(counter "$1")" -ge "$2" ] || fail "balloon $1 $(counter "$1") after 60 s, expected >= $2: $(vmm_get /balloon/statistics)"
+  }
+  [ "$(amount)" = 0 ] || fail "a pod without limits has a balloon of $(amount) MiB: $(vmm_get /balloon)"
+  sleep 5  # free page reporting settles after boot
+  rss0=$(rss); free0=$(memfree)
+  echo "before: balloon 0 MiB, hull-vmm VmRSS $rss0 KiB, guest MemFree $free0 KiB"
+  # Shrink: a 32 MiB limit -> target 96 MiB -> balloon 32 MiB (8192 pages).
+  echo '{"memory_limit_in_bytes": 33554432}' > "$CRI_WORK/limit32.json"
+  cri update "$CTR_ID" "$CRI_WORK/limit32.json" >/dev/null || fail "UpdateContainerResources to 32 MiB"
+  [ "$(amount)" = 32 ] || fail "balloon target $(amount) MiB after a 32 MiB limit, expected 32: $(vmm_get /balloon)"
+  wait_counter inflated_pages 8192
+  sleep 3
+  rss1=$(rss); free1=$(memfree)
+  max=$(exec_out "$CTR_ID" cat /sys/fs/cgroup/memory.max)
+  echo "after 32 MiB limit: balloon $(amount) MiB, $(vmm_get /balloon/statistics)"
+  echo "  hull-vmm VmRSS $rss1 KiB ($(( (rss0 - rss1) / 1024 )) MiB less), guest MemFree $free1 KiB ($(( (free0 - free1) / 1024 )) MiB less), container memory.max $max"
+  [ "$max" = 33554432 ] || fail "the container's cgroup memory.max in the guest is '$max', expected 33554432"
+  [ $((free0 - free1)) -ge $((24 * 1024)) ] || fail "guest MemFree fell by $(( (free0 - free1) / 1024 )) MiB, expected >= 24 of the 32 ballooned"
+  [ "$rss1" -lt "$rss0" ] || fail "hull-vmm did not shrink ($rss0 -> $rss1 KiB) while its guest gave 32 MiB back"
+  # More than the VM was booted with: a clear error, nothing changed.
+  echo '{"memory_limit_in_bytes": 536870912}' > "$CRI_WORK/limit512.json"
+  if cri update "$CTR_ID" "$CRI_WORK/limit512.json" 2> "$CRI_WORK/err"; then fail "a 512 MiB limit in a 128 MiB VM was accepted"; fi
+  cat "$CRI_WORK/err"
+  grep -q "booted with 128 MiB" "$CRI_WORK/err" || fail "the error does not name the VM's boot memory"
+  grep -q "io.hull.vm.memory_mib" "$CRI_WORK/err" || fail "the error does not say how to boot a bigger VM"
+  [ "$(amount)" = 32 ] || fail "a refused update changed the balloon to $(amount) MiB"
+  [ "$(exec_out "$CTR_ID" cat /sys/fs/cgroup/memory.max)" = 33554432 ] || fail "a refused update changed the container's limit"
+  # Grow: 48 MiB -> balloon 16 MiB, 4096 pages deflated.
+  echo '{"memory_limit_in_bytes": 50331648}' > "$CRI_WORK/limit48.json"
+  cri update "$CTR_ID" "$CRI_WORK/limit48.json" >/dev/null || fail "UpdateContainerResources to 48 MiB"
+  [ "$(amount)" = 16 ] || fail "balloon target $(amount) MiB after a 48 MiB limit, expected 16"
+  wait_counter deflated_pages 4096
+  [ "$(exec_out "$CTR_ID" cat /sys/fs/cgroup/memory.max)" = 50331648 ] || fail "the container's limit did not grow to 48 MiB"
+  echo "after 48 MiB limit: balloon $(amount) MiB, guest MemFree $(memfree) KiB, hull-vmm VmRSS $(rss) KiB"
+}
+
 case "$1" in
 pod-lifecycle)
   cri version
@@ -147,6 +224,8 @@ pod-lifecycle)
   mem=$(cri --get /stats/memory/working_set_bytes/value stats "$CTR_ID") || fail "no memory in ContainerStats"
   echo "stats: cpu $cpu ns, working set $mem bytes"
   [ "$cpu" -gt 0 ] && [ "$mem" -gt 0 ] || fail "ContainerStats cpu=$cpu memory=$mem, expected positive numbers"
+  check_volume_outside_roots
+  check_memory_resize
   remove_pod "$POD"
   no_leftovers "$POD"
   echo "pod lifecycle through the CRI: OK" ;;

@@ -128,6 +128,12 @@ v1::ContainerStatsResponse CriRuntime::ContainerStats(const std::string& contain
   return response;
 }
 
+void CriRuntime::UpdateContainerResources(const v1::UpdateContainerResourcesRequest& request) {
+  v1::UpdateContainerResourcesResponse response;
+  Check(stub_->UpdateContainerResources(Context().get(), request, &response),
+        "UpdateContainerResources " + request.container_id(), endpoint_);
+}
+
 v1::ListPodSandboxResponse CriRuntime::ListPodSandbox() {
   v1::ListPodSandboxRequest request;
   v1::ListPodSandboxResponse response;

@@ -30,6 +30,7 @@ class CriRuntime {
   runtime::v1::ContainerStatusResponse ContainerStatus(const std::string& container_id);
   runtime::v1::ExecSyncResponse ExecSync(const runtime::v1::ExecSyncRequest& request);
   runtime::v1::ContainerStatsResponse ContainerStats(const std::string& container_id);
+  void UpdateContainerResources(const runtime::v1::UpdateContainerResourcesRequest& request);
   runtime::v1::ListPodSandboxResponse ListPodSandbox();
   runtime::v1::ListContainersResponse ListContainers();
 

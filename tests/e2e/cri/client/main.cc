@@ -158,6 +158,22 @@ int main(int argc, char** argv) {
   stats->add_option("container-id", id)->required();
   stats->callback([&] { action = [&](CriRuntime& cri) { Print(hull::cri::ToJson(cri.ContainerStats(id))); }; });
 
+  std::string resources;
+  auto* update = verb("update", "UpdateContainerResources with LinuxContainerResources as JSON");
+  update->add_option("container-id", id)->required();
+  update->add_option("resources", resources,
+                     "LinuxContainerResources as JSON (file or -), e.g. {\"memory_limit_in_bytes\": 33554432}")
+      ->required();
+  update->callback([&] {
+    action = [&](CriRuntime& cri) {
+      v1::UpdateContainerResourcesRequest request;
+      request.set_container_id(id);
+      hull::cri::ParseMessage(hull::cri::ReadInput(resources), resources, *request.mutable_linux());
+      cri.UpdateContainerResources(request);
+      Print({{"updated", id}});
+    };
+  });
+
   verb("list", "ListPodSandbox and ListContainers: prints {\"pods\": [...], \"containers\": [...]}")->callback([&] {
     action = [&](CriRuntime& cri) {
       json pods = hull::cri::ToJson(cri.ListPodSandbox()).value("items", json::array());
