@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -395,6 +396,38 @@ TEST_F(VirtioVsockTest, ResetDropsConnections) {
   drv->Write32(0x070, 0);  // driver resets the device
   EXPECT_EQ(dev->connection_count(), 0u);
   EXPECT_EQ(HostRead(fd.get(), 1), "");
+}
+
+TEST(VsockConnectionLimitTest, HalfTheOpenFileLimitAtMost1024) {
+  EXPECT_EQ(VsockConnectionLimit(1024), 512u);
+  EXPECT_EQ(VsockConnectionLimit(128), 64u);
+  EXPECT_EQ(VsockConnectionLimit(1u << 20), 1024u);
+}
+
+// Found by the hostile-guest e2e test: a guest holding 1200 connections took
+// all of hull-vmm's 1024 fds and its API stopped answering.
+TEST_F(VirtioVsockTest, GuestConnectionsLeaveFdsForTheRestOfTheVmm) {
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  if (old.rlim_max < 256) GTEST_SKIP() << "RLIMIT_NOFILE hard limit below 256";
+  struct Restore {
+    rlimit r;
+    ~Restore() { setrlimit(RLIMIT_NOFILE, &r); }
+  } restore{old};
+  rlimit low = old;
+  low.rlim_cur = 128;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  Start();  // the device reads the limit when it is made
+  EXPECT_EQ(dev->max_connections(), 64u);
+  io::UniqueFd listener = io::ListenUnix(uds + "_52");
+  for (uint32_t port = 0; port < 100; ++port) GuestSend(vsock::kOpRequest, 10000 + port, 52);
+  EXPECT_EQ(dev->connection_count(), 64u);
+  // The process can still open files (the API's next session, a disk).
+  std::vector<io::UniqueFd> more;
+  for (int i = 0; i < 16; ++i) {
+    more.emplace_back(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    EXPECT_TRUE(more.back().valid()) << "fd " << i << ": " << std::strerror(errno);
+  }
 }
 
 }  // namespace

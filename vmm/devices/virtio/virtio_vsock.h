@@ -31,6 +31,11 @@ struct VsockOptions {
   std::string uds_path;
 };
 
+// How many connections a VM may hold at once when the process may open
+// `open_file_limit` files (RLIMIT_NOFILE): half of them, at most 1024, so a
+// guest cannot take the fds the API, disks and event loop need.
+size_t VsockConnectionLimit(uint64_t open_file_limit);
+
 class VirtioVsock : public VirtioDevice {
  public:
   static constexpr uint16_t kQueueSize = 256;
@@ -45,6 +50,8 @@ class VirtioVsock : public VirtioDevice {
 
   uint64_t guest_cid() const { return options_.guest_cid; }
   size_t connection_count() const;
+  // VsockConnectionLimit() of the RLIMIT_NOFILE in force when it was made.
+  size_t max_connections() const { return max_connections_; }
 
  protected:
   void ProcessQueue(size_t index) override;
@@ -110,6 +117,7 @@ class VirtioVsock : public VirtioDevice {
   std::map<Key, std::unique_ptr<Connection>> connections_;
   std::deque<vsock::Header> control_;  // control packets waiting for rx buffers
   uint32_t next_host_port_ = kFirstHostPort;
+  size_t max_connections_ = 0;
 };
 
 }  // namespace hull::vmm::virtio
