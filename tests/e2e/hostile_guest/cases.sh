@@ -125,6 +125,14 @@ grep -q "HULL_E2E_NORMAL_BLK reads=20 matched=20" "$NCON" || fail "the ordinary 
 grep -q "HULL_E2E_NORMAL_VSOCK_ECHO match" "$NCON" || fail "the ordinary guest's vsock echo failed"
 
 printf 'STOP' | dd of="$W/hostile.img" bs=512 seek=2 conv=notrunc 2>/dev/null
+# Last, the guest opens 1200 vsock connections to the host's listener (which
+# accepts them all) and holds them: hull-vmm must still answer its API.
+wait_for "$HCON" HULL_E2E_HOSTILE_EXHAUST_HOLDING 120 || fail "the guest did not open its vsock connections"
+vmm_fds=$(ls "/proc/$hostile_pid/fd" 2>/dev/null | wc -l)
+code=$(api_get /)
+[ "$code" = 200 ] || fail "with the guest holding 1200 vsock connections (hull-vmm has $vmm_fds fds open), GET / answered '$code'"
+printf 'STOP' | dd of="$W/hostile.img" bs=512 seek=3 conv=notrunc 2>/dev/null
+wait_for "$HCON" "HULL_E2E_HOSTILE_EXHAUST_RELEASED stopped-by-host" 120 || fail "the guest did not release its vsock connections"
 wait_for "$HCON" HULL_E2E_HOSTILE_DONE 300 || fail "the attack did not finish"
 grep -q "HULL_E2E_HOSTILE_EXTRA_ROUNDS [0-9]* stopped-by-host" "$HCON" || fail "the attack did not see the host's STOP: $(grep HULL_E2E_HOSTILE_EXTRA_ROUNDS "$HCON")"
 kill -0 "$hostile_pid" 2>/dev/null || fail "the hostile VM's hull-vmm is gone after the attack"
@@ -181,6 +189,7 @@ flood=$(grep -o 'phase=vsock-flood .*' "$HCON" | head -n 1 | tr -d '\r')
 extra=$(grep -o 'HULL_E2E_HOSTILE_EXTRA_ROUNDS [0-9]*' "$HCON" | cut -d' ' -f2)
 echo "PASS [$name]: hostile guest attacked $found devices ($devices) [phases at $phases], chains $chains; $flood;" \
   "hull-vmm stayed up (GET / and /vm/config 200), logged $reported device failures, exited 0;" \
+  "1200 vsock connections held: hull-vmm at $vmm_fds fds, API answered;" \
   "ordinary VM ran to completion inside the attack (${normal_s} s: 20/20 disk reads, vsock echo), $extra more attack rounds meanwhile;" \
   "no host kernel warnings, no process/socket/tap left; total $(($(date +%s) - t_start)) s${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS)}"
 exit 0

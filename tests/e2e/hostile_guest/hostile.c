@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -630,6 +631,54 @@ static void phase_reset(struct dev *d, const char *pattern) {
   fflush(stdout);
 }
 
+/* Reads sector `sector` of the disk through this program's own requests
+ * until it starts with "STOP" (the host's signal) or `limit_s` pass. */
+static int wait_for_host_stop(struct dev *blk, uint64_t sector, double limit_s) {
+  double end = now() + limit_s;
+  for (;;) {
+    uint8_t buf[512];
+    int stop = init_dev(blk, 0) == 0 && blk_roundtrip(blk, sector, 0, buf) == 0 && memcmp(buf, "STOP", 4) == 0;
+    wr(blk, R_STATUS, 0);
+    if (stop) return 1;
+    if (now() >= end) return 0;
+    pause_us(300000);
+  }
+}
+
+/* Opens `count` connections to the host's listener on `port` and holds them
+ * until the host, which checks meanwhile that hull-vmm still serves its API,
+ * writes STOP into sector 3; then a device reset drops them all. */
+static void phase_vsock_exhaust(struct dev *d, struct dev *blk, unsigned count, uint32_t port) {
+  if (init_dev_queues(d, 0, 0x3, FLOOD_QSIZE) != 0) { printf("HULL_E2E_HOSTILE_UNEXPECTED vsock handshake refused\n"); g.unexpected++; return; }
+  uint64_t cid;
+  memcpy(&cid, (const void *)(d->regs + R_CONFIG), 8);
+  post_rx(d);
+  struct queue *q = &d->q[1];
+  unsigned sent = 0;
+  while (sent < count) {
+    for (unsigned i = 0; i < q->size && sent < count; i++, sent++) {
+      struct vsock_hdr h = {cid, 2, 20000 + sent, port, 0, 1, 1 /* REQUEST */, 0, 65536, 0};
+      uint8_t *b = buf_at(d, 16) + 128 * i;
+      memcpy(b, &h, sizeof h);
+      set_desc(q, i, pa_of(d, b), sizeof h, 0, 0);
+      q->avail[2 + (q->avail_idx % q->size)] = (uint16_t)i;
+      q->avail_idx++;
+    }
+    BARRIER();
+    q->avail[1] = q->avail_idx;
+    BARRIER();
+    wr(d, R_QUEUE_NOTIFY, 1);
+    double end = now() + 5.0;
+    while (now() < end && q->used[1] != q->avail_idx && !(rd(d, R_STATUS) & S_NEEDS_RESET)) pause_us(1000);
+  }
+  printf("HULL_E2E_HOSTILE_EXHAUST_HOLDING requested=%u status=0x%x\n", sent, rd(d, R_STATUS));
+  fflush(stdout);
+  int stopped = blk ? wait_for_host_stop(blk, 3, 120.0) : 0;
+  wr(d, R_STATUS, 0);
+  printf("HULL_E2E_HOSTILE_EXHAUST_RELEASED %s\n", stopped ? "stopped-by-host" : "time-limit");
+  fflush(stdout);
+}
+
 /* Keeps attacking (chains on every device, a vsock flood) until the host
  * writes "STOP" into sector 2 of the disk, read through this program's own
  * virtio-blk requests: the host holds the attack on until the ordinary VM
@@ -651,9 +700,7 @@ static void keep_attacking(struct dev *devs, int n, uint64_t ram_end, double lim
       else phase_chains(&devs[i], ram_end);
     }
     rounds++;
-    uint8_t sector[512];
-    if (init_dev(blk, 0) == 0 && blk_roundtrip(blk, 2, 0, sector) == 0 && memcmp(sector, "STOP", 4) == 0) stopped = 1;
-    wr(blk, R_STATUS, 0);
+    stopped = wait_for_host_stop(blk, 2, 0);
   }
   printf("HULL_E2E_HOSTILE_EXTRA_ROUNDS %u %s\n", rounds, stopped ? "stopped-by-host" : "time-limit");
   fflush(stdout);
@@ -729,6 +776,11 @@ static int attack(int argc, char **argv) {
   printf("HULL_E2E_HOSTILE_MAIN_DONE\n");
   fflush(stdout);
   keep_attacking(devs, n, ram_end, 240.0);
+  struct dev *blk = NULL;
+  for (int i = 0; i < n; i++)
+    if (devs[i].id == 2) blk = &devs[i];
+  for (int i = 0; i < n; i++)
+    if (devs[i].id == 19) phase_vsock_exhaust(&devs[i], blk, 1200, 6000);
   printf("HULL_E2E_HOSTILE_DONE devices=%d unexpected=%u\n", n, g.unexpected);
   fflush(stdout);
   return g.unexpected ? 1 : 0;
@@ -773,9 +825,13 @@ static int host_echo(int argc, char **argv) {
   struct sockaddr_un a = {.sun_family = AF_UNIX};
   snprintf(a.sun_path, sizeof a.sun_path, "%s", argv[2]);
   unlink(a.sun_path);
-  if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 16) != 0) die("host-echo listen");
-  enum { MAXC = 64 };
-  struct pollfd p[MAXC + 1];
+  if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 256) != 0) die("host-echo listen");
+  /* Accept (and hold) as many connections as a guest opens: the test wants
+   * hull-vmm, not this listener, to be the limit. */
+  struct rlimit lim = {8192, 8192};
+  setrlimit(RLIMIT_NOFILE, &lim);
+  enum { MAXC = 4096 };
+  static struct pollfd p[MAXC + 1];
   int nc = 0;
   unsigned long long accepted = 0, bytes = 0;
   p[0].fd = ls; p[0].events = POLLIN;
