@@ -111,8 +111,9 @@ no_leftovers() {
 # (whose container is $CTR_ID), which keeps running.
 check_volume_outside_roots() {
   # A volume whose host path lies outside the roots a pod may mount (kubelet's
-  # pod dirs, the pod's own CRI files, HULL_POD_BIND_ROOTS): CreateContainer
-  # fails naming it; the pod's VM holds nothing of the refused container.
+  # pod dirs, the pod's own CRI files, HULL_POD_BIND_ROOTS): containerd only
+  # records the container at CreateContainer; StartContainer (the shim's
+  # task Create) fails naming it, and the pod's VM holds nothing of it.
   cat > "$CRI_WORK/hostetc.ctr.json" <<JSON
 {"metadata": {"name": "hostetc", "attempt": 0},
  "image": {"image": "hull.local/busybox:latest"},
@@ -121,13 +122,14 @@ check_volume_outside_roots() {
  "log_path": "hostetc.log",
  "linux": {}}
 JSON
-  if cri create "$POD" "$CRI_WORK/hostetc.ctr.json" "$CRI_WORK/lifecycle.pod.json" 2> "$CRI_WORK/err"; then
-    fail "a container with a hostPath volume of /etc was created"
-  fi
+  hc=$(cri --get /container_id create "$POD" "$CRI_WORK/hostetc.ctr.json" "$CRI_WORK/lifecycle.pod.json") \
+    || fail "CreateContainer of the container with a hostPath of /etc (containerd only records it)"
+  if cri start "$hc" 2> "$CRI_WORK/err"; then fail "a container with a hostPath volume of /etc was started"; fi
   cat "$CRI_WORK/err"
   grep -q "/etc for /host-etc is outside the host paths a pod may mount" "$CRI_WORK/err" \
     || fail "the error does not name the volume and the allowed roots"
-  [ "$(cri --get /containers list | grep -c hostetc)" -eq 0 ] || fail "CRI lists the refused container: $(cri list)"
+  cri rm "$hc" > /dev/null || fail "RemoveContainer of the refused container"
+  [ "$(cri --get /containers list | grep -c "$hc")" -eq 0 ] || fail "CRI lists the refused container: $(cri list)"
   # rootfs1.erofs is the running container's drive slot; the refused one took none.
   [ "$(ls /run/hull/shim/*/ | grep -c '^rootfs[0-9]')" -eq 1 ] || fail "drive slots besides the running container's: $(ls /run/hull/shim/*/)"
   [ "$(exec_out "$CTR_ID" echo alive)" = alive ] || fail "the pod's container did not survive the refused one"
@@ -152,21 +154,26 @@ check_memory_resize() {
   }
   [ "$(amount)" = 0 ] || fail "a pod without limits has a balloon of $(amount) MiB: $(vmm_get /balloon)"
   sleep 5  # free page reporting settles after boot
-  rss0=$(rss); free0=$(memfree)
-  echo "before: balloon 0 MiB, hull-vmm VmRSS $rss0 KiB, guest MemFree $free0 KiB"
+  rss0=$(rss); free0=$(memfree); discarded0=$(counter discarded_kib)
+  echo "before: balloon 0 MiB, hull-vmm VmRSS $rss0 KiB, guest MemFree $free0 KiB, discarded $discarded0 KiB"
   # Shrink: a 32 MiB limit -> target 96 MiB -> balloon 32 MiB (8192 pages).
   echo '{"memory_limit_in_bytes": 33554432}' > "$CRI_WORK/limit32.json"
   cri update "$CTR_ID" "$CRI_WORK/limit32.json" >/dev/null || fail "UpdateContainerResources to 32 MiB"
   [ "$(amount)" = 32 ] || fail "balloon target $(amount) MiB after a 32 MiB limit, expected 32: $(vmm_get /balloon)"
   wait_counter inflated_pages 8192
   sleep 3
-  rss1=$(rss); free1=$(memfree)
+  rss1=$(rss); free1=$(memfree); discarded1=$(counter discarded_kib)
   max=$(exec_out "$CTR_ID" cat /sys/fs/cgroup/memory.max)
   echo "after 32 MiB limit: balloon $(amount) MiB, $(vmm_get /balloon/statistics)"
   echo "  hull-vmm VmRSS $rss1 KiB ($(( (rss0 - rss1) / 1024 )) MiB less), guest MemFree $free1 KiB ($(( (free0 - free1) / 1024 )) MiB less), container memory.max $max"
   [ "$max" = 33554432 ] || fail "the container's cgroup memory.max in the guest is '$max', expected 33554432"
   [ $((free0 - free1)) -ge $((24 * 1024)) ] || fail "guest MemFree fell by $(( (free0 - free1) / 1024 )) MiB, expected >= 24 of the 32 ballooned"
-  [ "$rss1" -lt "$rss0" ] || fail "hull-vmm did not shrink ($rss0 -> $rss1 KiB) while its guest gave 32 MiB back"
+  # hull-vmm discarded the 32 MiB the guest handed over. Its RSS drops only by
+  # what of them was still resident: free page reporting has usually given
+  # most free memory back already (nested L1: 66.8 -> 59.3 MiB in one run,
+  # 56.5 -> 55.7 in another); it must not grow.
+  [ $((discarded1 - discarded0)) -ge 32768 ] || fail "hull-vmm discarded $((discarded1 - discarded0)) KiB for a 32 MiB balloon"
+  [ "$rss1" -le $((rss0 + 2048)) ] || fail "hull-vmm grew from $rss0 to $rss1 KiB while its guest gave 32 MiB back"
   # More than the VM was booted with: a clear error, nothing changed.
   echo '{"memory_limit_in_bytes": 536870912}' > "$CRI_WORK/limit512.json"
   if cri update "$CTR_ID" "$CRI_WORK/limit512.json" 2> "$CRI_WORK/err"; then fail "a 512 MiB limit in a 128 MiB VM was accepted"; fi
