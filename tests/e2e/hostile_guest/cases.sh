@@ -90,7 +90,7 @@ echo_pids="$echo_pids $!"
 cat > "$W/hostile.json" <<JSON
 {"boot-source": {"kernel_image_path": "$K", "initrd_path": "$I",
    "boot_args": "console=ttyS0 reboot=k panic=1 pci=off quiet rdinit=/init hull_e2e=hostile initcall_blacklist=virtio_mmio_init memmap=16M\$$SCRATCH_PA hostile_scratch=$SCRATCH_PA,$SCRATCH_LEN"},
- "machine-config": {"vcpu_count": 1, "mem_size_mib": 256},
+ "machine-config": {"vcpu_count": 2, "mem_size_mib": 256},
  "drives": [{"drive_id": "data", "path_on_host": "$W/hostile.img", "is_root_device": false, "is_read_only": false}],
  "vsock": {"guest_cid": 3, "uds_path": "$W/h.sock"},
  "entropy": {},
@@ -157,6 +157,9 @@ grep -q "HULL_E2E_HOSTILE_DONE devices=$found unexpected=0" "$HCON" ||
 grep -q "HULL_E2E_HOSTILE_VSOCK_AFTER_FLOOD response=1 echo=1" "$HCON" || fail "vsock did not work after the flood"
 grep -q "phase=reset slot=[0-9]* dev=blk .*after=blk-read-matches-and-write-reads-back" "$HCON" ||
   fail "virtio-blk did not serve a valid read/write after the resets"
+grep -q "phase=race slot=[0-9]* dev=blk .*after=blk-read-matches" "$HCON" ||
+  fail "virtio-blk did not serve a valid read after the other vCPU's resets"
+grep -q "PHASE_DONE race .* cpus=2" "$HCON" || fail "the hostile guest did not run on 2 vCPUs"
 # Device failures must be reported in hull-vmm's log, one line per kind of
 # device the guest broke, not swallowed.
 for dev in $(grep -o 'HULL_E2E_HOSTILE_DEVICE slot=[0-9]* pa=0x[0-9a-f]* dev=[a-z]*' "$HCON" | sed 's/.*dev=//' | sort -u); do
@@ -187,8 +190,11 @@ devices=$(grep -o 'HULL_E2E_HOSTILE_DEVICE slot=[0-9]* pa=0x[0-9a-f]* dev=[a-z]*
 chains=$(grep -o 'PHASE_DONE chains .*' "$HCON" | grep -o 'rejected=.*')
 flood=$(grep -o 'phase=vsock-flood .*' "$HCON" | head -n 1 | tr -d '\r')
 extra=$(grep -o 'HULL_E2E_HOSTILE_EXTRA_ROUNDS [0-9]*' "$HCON" | cut -d' ' -f2)
+races=$(grep -o 'phase=race slot=[0-9]* dev=[a-z]* rounds=[0-9]* handshakes=[0-9]* resets_from_other_vcpu=[0-9]*' "$HCON" |
+  sed 's/phase=race slot=[0-9]* dev=\([a-z]*\) rounds=\([0-9]*\) handshakes=[0-9]* resets_from_other_vcpu=\([0-9]*\)/\1:\2 set-ups\/\3 resets/' | tr '\n' ' ')
 echo "PASS [$name]: hostile guest attacked $found devices ($devices) [phases at $phases], chains $chains; $flood;" \
   "hull-vmm stayed up (GET / and /vm/config 200), logged $reported device failures, exited 0;" \
+  "resets from the other vCPU mid-use ($races);" \
   "1200 vsock connections held: hull-vmm at $vmm_fds fds, API answered;" \
   "ordinary VM ran to completion inside the attack (${normal_s} s: 20/20 disk reads, vsock echo), $extra more attack rounds meanwhile;" \
   "no host kernel warnings, no process/socket/tap left; total $(($(date +%s) - t_start)) s${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS)}"

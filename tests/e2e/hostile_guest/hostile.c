@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -631,6 +633,77 @@ static void phase_reset(struct dev *d, const char *pattern) {
   fflush(stdout);
 }
 
+/* ---- phase 5: a second vCPU resets the device while the first drives it ---- */
+
+struct racer {
+  struct dev *d;
+  volatile int stop;
+  unsigned resets;
+};
+
+static void *reset_loop(void *arg) {
+  struct racer *r = arg;
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  CPU_SET(1, &cpus);
+  sched_setaffinity(0, sizeof cpus, &cpus); /* the other vCPU, when there is one */
+  uint64_t x = 0x1234567;
+  while (!r->stop) {
+    wr(r->d, R_STATUS, 0);
+    r->resets++;
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    pause_us((long)(x % 3000));
+  }
+  return NULL;
+}
+
+/* For `seconds`, this vCPU sets the device up and queues requests (blk:
+ * reads; others: buffers on every queue) while the other resets it at random
+ * moments; then a valid request must work. */
+static void phase_race(struct dev *d, const char *pattern, double seconds) {
+  struct racer r = {d, 0, 0};
+  pthread_t t;
+  if (pthread_create(&t, NULL, reset_loop, &r) != 0) die("pthread_create");
+  unsigned rounds = 0, handshakes_ok = 0;
+  double end = now() + seconds;
+  while (now() < end) {
+    rounds++;
+    if (init_dev(d, 0) != 0) continue;
+    handshakes_ok++;
+    for (int qi = 0; qi < d->nq; qi++) {
+      struct queue *q = &d->q[qi];
+      if (d->id == 2) {
+        for (unsigned k = 0; k < q->size / 3; k++) blk_read(d, k, (rounds * 31 + k) % 2048, 41 + k, 0);
+      } else {
+        const uint16_t w = pops_on_notify(d->id, qi) ? 0 : D_WRITE;
+        for (unsigned i = 0; i < q->size; i++) {
+          set_desc(q, i, pa_of(d, buf_at(d, 16 + i)), 0x1000, w, 0);
+          q->avail[2 + (q->avail_idx % q->size)] = (uint16_t)i;
+          q->avail_idx++;
+        }
+      }
+      BARRIER();
+      q->avail[1] = q->avail_idx;
+      BARRIER();
+      wr(d, R_QUEUE_NOTIFY, qi);
+    }
+    pause_us(500);
+  }
+  r.stop = 1;
+  pthread_join(t, NULL);
+  const char *after = "live";
+  if (init_dev(d, 0) != 0) { after = "handshake-refused"; g.unexpected++; }
+  else if (d->id == 2) {
+    uint8_t sector[512];
+    if (blk_roundtrip(d, 0, 0, sector) != 0 || memcmp(sector, pattern, strlen(pattern)) != 0) { after = "blk-read-wrong"; g.unexpected++; }
+    else after = "blk-read-matches";
+  }
+  wr(d, R_STATUS, 0);
+  printf("HULL_E2E_HOSTILE phase=race slot=%d dev=%s rounds=%u handshakes=%u resets_from_other_vcpu=%u after=%s\n",
+         d->slot, dev_name(d->id), rounds, handshakes_ok, r.resets, after);
+  fflush(stdout);
+}
+
 /* Reads sector `sector` of the disk through this program's own requests
  * until it starts with "STOP" (the host's signal) or `limit_s` pass. */
 static int wait_for_host_stop(struct dev *blk, uint64_t sector, double limit_s) {
@@ -773,6 +846,8 @@ static int attack(int argc, char **argv) {
   printf("HULL_E2E_HOSTILE_PHASE_DONE vsock %.1f s\n", now() - t0);
   for (int i = 0; i < n; i++) phase_reset(&devs[i], pattern);
   printf("HULL_E2E_HOSTILE_PHASE_DONE reset %.1f s\n", now() - t0);
+  for (int i = 0; i < n; i++) phase_race(&devs[i], pattern, 2.0);
+  printf("HULL_E2E_HOSTILE_PHASE_DONE race %.1f s cpus=%ld\n", now() - t0, sysconf(_SC_NPROCESSORS_ONLN));
   printf("HULL_E2E_HOSTILE_MAIN_DONE\n");
   fflush(stdout);
   keep_attacking(devs, n, ram_end, 240.0);
