@@ -5,7 +5,8 @@
 # key live under a temporary directory, so a host's own Docker is not touched.
 # Each case compares what is left (processes, mounts, network links, runtime
 # state, containers) with the state before it.
-#   with-containerd -- cases.sh all | run-rm | detached-exec | tty | bad-entrypoint
+#   with-containerd -- cases.sh all | run-rm | detached-exec | tty | bad-entrypoint |
+#                      network-none | bridge-gateway | host-network
 set -u
 R=${E2E_ROOT:-}
 IMG=hull.local/busybox:latest
@@ -13,20 +14,20 @@ HULL=$(command -v hull) || { echo "cases.sh: hull is not on PATH"; exit 1; }
 [ -n "${CONTAINERD_ADDRESS:-}" ] || { echo "cases.sh: run it under tests/e2e/lib/with-containerd"; exit 2; }
 # containerd's state: the runc shim's bundles are under state/io.containerd.runtime.v2.task/moby/.
 CSTATE=$(dirname "$CONTAINERD_ADDRESS")/state
-# The exec-root is this directory itself, and short: the runc shim gives hull
-# --root EXEC/runtime-runc/moby, hull keeps the VM's unix sockets under
-# ROOT/<64-character id>/, and a socket path has at most 107 bytes. With
-# /tmp/XXXXXX the longest (.../vsock.sock) is 105; Docker's default exec-root
-# /var/run/docker would make it 109, which hull cannot bind yet.
+# The exec-root is longer than Docker's default /var/run/docker on purpose: the
+# runc shim gives hull --root EXEC/runtime-runc/moby and a 64-character id, so
+# ROOT/ID/vsock.sock is 116 bytes, past the 107 a unix socket path may have;
+# hull must put the VM's sockets in a short directory (/run/hull/v/<hash>).
 T=$(mktemp -d /tmp/XXXXXX)
 SOCK=$T/docker.sock
-EXEC=$T
+EXEC=$T/run/docker
+mkdir -p "$EXEC"
 # Every docker call is bounded: a hang fails the case (exit status 143, SIGTERM
 # from timeout) instead of stalling the run until the e2e runner's limit.
 BOUND=240
 DOCKER="timeout -k 10 $BOUND docker -H unix://$SOCK"
-# DOCKER_E2E_NETWORK=host runs the cases with --network host (the VM's own network).
-HR="--runtime hull --network ${DOCKER_E2E_NETWORK:-none}"
+# The cases use Docker's default network (the bridge, docker0) unless they say otherwise.
+HR="--runtime hull"
 
 now_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 live() {
@@ -47,8 +48,9 @@ snapshot() {
   ls /sys/class/net | sed 's/^/link /'
   # The runtime's and the shim's per-container directories (their parents stay), the
   # network namespaces dockerd binds (but "default", the host's, kept while dockerd runs).
+  # /run/hull/v holds the VMs' short socket directories; it stays, its entries must not.
   for d in "$EXEC/runtime-runc/moby" "$CSTATE/io.containerd.runtime.v2.task/moby" /run/hull; do
-    [ -d "$d" ] && find "$d" -mindepth 1 | sed 's/^/state /'
+    [ -d "$d" ] && find "$d" -mindepth 1 | grep -vx /run/hull/v | sed 's/^/state /'
   done
   [ -d "$EXEC/netns" ] && ls "$EXEC/netns" | grep -vx default | sed 's/^/netns /'
   grep -e " $T" -e " $CSTATE" /proc/mounts | grep -v " $EXEC/netns/default " \
@@ -110,6 +112,40 @@ case_tty() {
   echo "$out" | grep -q "tty-hello" || fail "output missing"
 }
 
+case_network_none() {
+  # --network none: Docker's prestart hook (libnetwork-setkey) runs on the host with the
+  # keeper's pid; its namespace gets only lo, so the guest has no NIC.
+  out=$($DOCKER run --rm --runtime hull --network none $IMG sh -c 'ls /sys/class/net | tr "\n" " "' 2>"$T/err"); rc=$?
+  echo "$out"; cat "$T/err"
+  [ $rc -eq 0 ] || fail "docker run --network none exited $rc"
+  [ "$out" = "lo " ] || fail "expected only lo in the container, got '$out'"
+}
+
+case_bridge_gateway() {
+  # The default bridge: the hook gives the keeper's namespace the veth dockerd made, hull
+  # mirrors it into the VM, and the container reaches a listener on docker0's address.
+  gw=$(ip -4 -o addr show dev docker0 | awk '{print $4}' | cut -d/ -f1)
+  [ -n "$gw" ] || fail "docker0 has no IPv4 address: $(ip addr show dev docker0 2>&1)"
+  echo "docker0: $gw"
+  (echo hull-bridge-ok | timeout 200 busybox nc -l -p 7777 >/dev/null 2>&1) &
+  listener=$!
+  out=$($DOCKER run --rm $HR $IMG sh -c "ip -4 -o addr show dev eth0; ip route; nc $gw 7777" 2>"$T/err"); rc=$?
+  echo "$out"; cat "$T/err"
+  kill $listener 2>/dev/null; wait $listener 2>/dev/null
+  [ $rc -eq 0 ] || fail "docker run on the bridge exited $rc"
+  echo "$out" | grep -q "inet 172\." || fail "the container's eth0 has no address from docker0's subnet"
+  echo "$out" | grep -qx hull-bridge-ok || fail "the container did not reach $gw:7777 on docker0"
+}
+
+case_host_network() {
+  # --network host: refused with an error that names it and the alternative.
+  $DOCKER run --rm --runtime hull --network host $IMG echo hello >"$T/out" 2>"$T/err"; rc=$?
+  cat "$T/out" "$T/err"
+  [ $rc -ne 0 ] || fail "docker run --network host succeeded; hull does not support host networking"
+  grep -q "hull does not support host networking" "$T/err" || fail "the error does not say why"
+  grep -q "network none" "$T/err" || fail "the error does not name the alternative"
+}
+
 case_bad_entrypoint() {
   # As with runc: docker exits 127 and names the missing file.
   $DOCKER run --rm $HR $IMG /no/such/program >"$T/out" 2>"$T/err"; rc=$?
@@ -123,8 +159,8 @@ start_dockerd() {
   driver=vfs
   modprobe overlay 2>/dev/null || true
   grep -qw overlay /proc/filesystems && driver=overlay2
-  # iptables/ip-masq off and bridge none: the L1 has neither iptables nor the bridge
-  # module, and hull containers here use --network none. The trust key would otherwise
+  # iptables/ip-masq off: the L1 has no iptables (docker0 works without; only NAT to the
+  # outside and port publishing need them). The trust key would otherwise
   # go to /etc/docker/key.json. "containerd": the one with-containerd started (dockerd's
   # own managed containerd booted in 4.6 s in the L1, past dockerd's wait for it).
   cat >"$T/daemon.json" <<JSON
@@ -138,7 +174,6 @@ start_dockerd() {
   "storage-driver": "$driver",
   "iptables": false,
   "ip-masq": false,
-  "bridge": "none",
   "deprecated-key-path": "$T/key.json"
 }
 JSON
@@ -169,9 +204,9 @@ stop_dockerd() {
 }
 
 case "$1" in
-all) cases="run-rm detached-exec tty bad-entrypoint" ;;
-run-rm|detached-exec|tty|bad-entrypoint) cases=$1 ;;
-*) echo "cases.sh: unknown case $1 (all, run-rm, detached-exec, tty, bad-entrypoint)" >&2; exit 2 ;;
+all) cases="run-rm detached-exec tty bad-entrypoint network-none bridge-gateway host-network" ;;
+run-rm|detached-exec|tty|bad-entrypoint|network-none|bridge-gateway|host-network) cases=$1 ;;
+*) echo "cases.sh: unknown case $1 (all, run-rm, detached-exec, tty, bad-entrypoint, network-none, bridge-gateway, host-network)" >&2; exit 2 ;;
 esac
 
 start_dockerd || { stop_dockerd; exit 1; }
