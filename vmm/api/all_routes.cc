@@ -15,6 +15,7 @@ Router MakeRouter() {
   AddVsockRoutes(router);
   AddEntropyRoutes(router);
   AddBalloonRoutes(router);
+  AddFsRoutes(router);
   return router;
 }
 

@@ -18,5 +18,6 @@ void AddNetworkInterfacesRoutes(Router& router);  // PUT /network-interfaces/{id
 void AddVsockRoutes(Router& router);              // PUT /vsock
 void AddEntropyRoutes(Router& router);            // PUT /entropy
 void AddBalloonRoutes(Router& router);            // PUT/PATCH/GET /balloon
+void AddFsRoutes(Router& router);                 // PUT /fs/{tag}
 
 }  // namespace hull::vmm::api

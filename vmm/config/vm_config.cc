@@ -128,6 +128,49 @@ DriveConfig ParseDrive(const json& object) {
   return d;
 }
 
+FsConfig ParseFs(const json& object) {
+  FieldReader r(object, "fs", {"tag", "path", "read_only"});
+  FsConfig f;
+  f.tag = r.RequiredString("tag");
+  RequireNonEmpty(r, "tag", f.tag);
+  if (f.tag.size() > kMaxFsTagBytes)
+    r.Fail("tag", "'" + f.tag + "' is longer than " + std::to_string(kMaxFsTagBytes) + " bytes: pick a shorter one");
+  if (f.tag.find_first_of(std::string("/\0", 2)) != std::string::npos)
+    r.Fail("tag", "must not contain '/' or NUL");
+  f.path = r.RequiredString("path");
+  RequireNonEmpty(r, "path", f.path);
+  if (f.path.front() != '/') r.Fail("path", "'" + f.path + "' must be an absolute path to a host directory");
+  f.read_only = r.Bool("read_only").value_or(false);
+  r.RejectUnknown();
+  return f;
+}
+
+FsConfig ParseFsFlag(const std::string& flag) {
+  json object = json::object();
+  size_t start = 0;
+  while (start <= flag.size()) {
+    const size_t comma = std::min(flag.find(',', start), flag.size());
+    const std::string item = flag.substr(start, comma - start);
+    const size_t eq = item.find('=');
+    if (item == "readonly") {
+      object["read_only"] = true;
+    } else if (eq != std::string::npos && (item.substr(0, eq) == "tag" || item.substr(0, eq) == "path")) {
+      object[item.substr(0, eq)] = item.substr(eq + 1);
+    } else {
+      throw ConfigError("--fs '" + flag + "': '" + item +
+                        "' is not tag=<tag>, path=<dir> or readonly (e.g. --fs tag=share,path=/srv/share)");
+    }
+    start = comma + 1;
+  }
+  return ParseFs(object);
+}
+
+void AddFs(VmConfig& config, FsConfig fs) {
+  if (std::any_of(config.fs.begin(), config.fs.end(), [&](auto& x) { return x.tag == fs.tag; }))
+    throw ConfigError("fs: tag '" + fs.tag + "' appears twice: every share needs its own tag");
+  config.fs.push_back(std::move(fs));
+}
+
 NetworkInterfaceConfig ParseNetworkInterface(const json& object) {
   FieldReader r(object, "network-interfaces",
                 {"iface_id", "host_dev_name", "guest_mac", "rx_rate_limiter", "tx_rate_limiter"});
@@ -238,7 +281,7 @@ VmConfig ParseVmConfigFile(const std::string& text) {
   }
   FieldReader r(root, "config file",
                 {"boot-source", "machine-config", "drives", "network-interfaces", "vsock", "logger",
-                 "metrics", "balloon", "mmds-config", "entropy", "cpu-config"});
+                 "metrics", "balloon", "mmds-config", "entropy", "cpu-config", "fs"});
   VmConfig config;
   const json* boot = r.Raw("boot-source");
   if (boot == nullptr) r.Fail("boot-source", "is required (the kernel to boot)");
@@ -267,6 +310,7 @@ VmConfig ParseVmConfigFile(const std::string& text) {
     }
     config.network_interfaces.push_back(std::move(n));
   });
+  each("fs", [&](const json& item) { AddFs(config, ParseFs(item)); });
   if (const json* vsock = r.Raw("vsock")) config.vsock = ParseVsock(*vsock);
   if (const json* entropy = r.Raw("entropy")) config.entropy = ParseEntropy(*entropy);
   if (const json* balloon = r.Raw("balloon")) {
@@ -314,6 +358,16 @@ void UpsertNetworkInterface(VmConfig& config, NetworkInterfaceConfig iface) {
   config.network_interfaces.push_back(std::move(iface));
 }
 
+void UpsertFs(VmConfig& config, FsConfig fs) {
+  for (auto& f : config.fs) {
+    if (f.tag == fs.tag) {
+      f = std::move(fs);
+      return;
+    }
+  }
+  config.fs.push_back(std::move(fs));
+}
+
 json ToJson(const VmConfig& c) {
   json out = json::object();
   if (c.boot_source) {
@@ -347,6 +401,10 @@ json ToJson(const VmConfig& c) {
   }
   if (c.vsock) out["vsock"] = {{"guest_cid", c.vsock->guest_cid}, {"uds_path", c.vsock->uds_path}};
   if (c.entropy) out["entropy"] = json::object();
+  if (!c.fs.empty()) {
+    out["fs"] = json::array();
+    for (const auto& f : c.fs) out["fs"].push_back({{"tag", f.tag}, {"path", f.path}, {"read_only", f.read_only}});
+  }
   if (c.balloon) {
     out["balloon"] = {{"amount_mib", c.balloon->amount_mib},
                       {"deflate_on_oom", c.balloon->deflate_on_oom},

@@ -75,6 +75,16 @@ struct BalloonConfig {
   bool free_page_reporting = false;
 };
 
+// virtio-fs: a host directory shared with the guest under `tag` (the
+// guest mounts it with `mount -t virtiofs <tag> <dir>`). hull's own section
+// ("fs" in the config file, PUT /fs/{tag}); Firecracker has none.
+inline constexpr size_t kMaxFsTagBytes = 36;  // virtio_fs_config.tag
+struct FsConfig {
+  std::string tag;
+  std::string path;
+  bool read_only = false;
+};
+
 struct VmConfig {
   std::optional<BootSourceConfig> boot_source;
   MachineConfig machine_config;
@@ -83,6 +93,7 @@ struct VmConfig {
   std::optional<VsockConfig> vsock;
   std::optional<EntropyConfig> entropy;
   std::optional<BalloonConfig> balloon;
+  std::vector<FsConfig> fs;
   std::optional<LoggerConfig> logger;
   std::optional<MetricsConfig> metrics;
 };
@@ -106,6 +117,13 @@ LoggerConfig ParseLogger(const nlohmann::json& object);
 MetricsConfig ParseMetrics(const nlohmann::json& object);
 EntropyConfig ParseEntropy(const nlohmann::json& object);
 BalloonConfig ParseBalloon(const nlohmann::json& object);
+// One share: {"tag", "path", "read_only"}; the tag must be 1..36 bytes
+// without '/' or NUL, the path absolute.
+FsConfig ParseFs(const nlohmann::json& object);
+// hull-vmm's `--fs tag=<tag>,path=<dir>[,readonly]`: same checks as ParseFs.
+FsConfig ParseFsFlag(const std::string& flag);
+// Adds a share whose tag is new; throws ConfigError for a tag used twice.
+void AddFs(VmConfig& config, FsConfig fs);
 // PATCH /balloon: only amount_mib may change on a running VM.
 uint32_t ParseBalloonUpdate(const nlohmann::json& object);
 
@@ -120,6 +138,7 @@ void ValidateBalloonTarget(uint32_t amount_mib, const MachineConfig& machine);
 // Adds or replaces by id (drive_id, iface_id).
 void UpsertDrive(VmConfig& config, DriveConfig drive);
 void UpsertNetworkInterface(VmConfig& config, NetworkInterfaceConfig iface);
+void UpsertFs(VmConfig& config, FsConfig fs);
 
 nlohmann::json ToJson(const VmConfig& config);
 

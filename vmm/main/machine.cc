@@ -61,10 +61,12 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
   MmioSlots slots(*arch_, mmio_, irq_line);
   virtio_ = std::make_unique<virtio::VirtioDeviceSet>();
   virtio_->AttachFromConfig(config, memory_, ioevents_.get(), slots, config.entropy.has_value());
+  fs_ = std::make_unique<virtio::VirtioFsSet>();
+  fs_->AttachFromConfig(config.fs, memory_, ioevents_.get(), slots);
 
   arch::BootSource boot{config.boot_source->kernel_image_path, config.boot_source->initrd_path,
                         config.boot_source->boot_args.value_or(kDefaultBootArgs)};
-  spdlog::debug("machine: devices ({} virtio) at {} us", virtio_->size(), us());
+  spdlog::debug("machine: devices ({} virtio, {} virtio-fs) at {} us", virtio_->size(), fs_->size(), us());
   arch_->LoadKernel(memory_, boot, machine.vcpu_count);
   spdlog::debug("machine: kernel loaded at {} us", us());
 
@@ -84,6 +86,7 @@ Machine::~Machine() {
 
 void Machine::Start() {
   virtio_->Start(hooks_.io_thread_setup);
+  fs_->Start(hooks_.fs_thread_setup);
   vcpus_->Start();
 }
 void Machine::Pause() {

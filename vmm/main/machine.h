@@ -14,6 +14,7 @@
 #include "bus/bus.h"
 #include "config/vm_config.h"
 #include "devices/virtio/virtio_device_set.h"
+#include "devices/virtio/virtio_fs_set.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
 #include "main/mmio_slots.h"
@@ -41,6 +42,8 @@ struct MachineHooks {
   // Run on each vCPU thread / the I/O thread before its loop (seccomp).
   std::function<void()> vcpu_thread_setup;
   std::function<void()> io_thread_setup;
+  // Run on the virtio-fs thread before its loop (seccomp).
+  std::function<void()> fs_thread_setup;
 };
 
 class Machine {
@@ -78,6 +81,8 @@ class Machine {
   // Drives, network, vsock, rng from the config, and their I/O thread;
   // destroyed after the vCPUs stop and before guest memory goes.
   std::unique_ptr<virtio::VirtioDeviceSet> virtio_;
+  // Shared directories (virtio-fs) on their own thread; same lifetime.
+  std::unique_ptr<virtio::VirtioFsSet> fs_;
   std::unique_ptr<VcpuRunner> vcpus_;
 };
 

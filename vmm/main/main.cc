@@ -11,6 +11,7 @@
 
 #include "api/api_error.h"
 #include "config/vm_config.h"
+#include "devices/virtio/virtio_fs_set.h"
 #include "main/terminal.h"
 #include "main/vmm_app.h"
 
@@ -80,6 +81,10 @@ int main(int argc, char** argv) {
                  "Write the guest console to this file or fifo instead of stdout");
   cli.add_flag("--no-console-input", no_console_input, "Do not forward stdin to the guest console");
   cli.add_option("--kvm-device", options.kvm_device, "KVM device node")->capture_default_str();
+  std::vector<std::string> fs_flags;
+  cli.add_option("--fs", fs_flags,
+                 "Share a host directory with the guest over virtio-fs: tag=<tag>,path=<dir>[,readonly] "
+                 "(repeatable; in the guest: mount -t virtiofs <tag> <mountpoint>)");
   bool seccomp_on = false;
   bool seccomp_off = false;
   auto* on = cli.add_flag("--seccomp", seccomp_on,
@@ -100,6 +105,11 @@ int main(int argc, char** argv) {
     if (!config_file.empty()) {
       vm_config = config::ParseVmConfigFile(ReadFile(config_file));
       options.start_at_once = true;
+    }
+    for (const auto& flag : fs_flags) {
+      config::FsConfig fs = config::ParseFsFlag(flag);
+      hull::vmm::virtio::CheckFs(fs);
+      config::AddFs(vm_config, std::move(fs));
     }
     SetUpLogging(log_level, vm_config.logger);
   } catch (const std::exception& e) {

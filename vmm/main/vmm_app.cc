@@ -120,6 +120,7 @@ void VmmApp::InstanceStart() {
   if (options_.seccomp) {
     hooks.vcpu_thread_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kVcpu); };
     hooks.io_thread_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kIo); };
+    hooks.fs_thread_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kFs); };
   }
   machine_ = std::make_unique<Machine>(*kvm_, config_, std::move(hooks));
   machine_->Start();

@@ -74,6 +74,8 @@ const char* ThreadKindName(ThreadKind kind) {
       return "I/O";
     case ThreadKind::kApi:
       return "API";
+    case ThreadKind::kFs:
+      return "virtio-fs";
   }
   return "unknown";
 }
@@ -113,6 +115,18 @@ Allowlist AllowlistFor(ThreadKind kind) {
               "fdatasync", "fsync", "dup", "ppoll", "poll"});
       list.ioctls = {KVM_IRQ_LINE, FIONBIO, FIONREAD, TCGETS, TCSETS, TCSETSW, TCSETSF,
                      TIOCGWINSZ, BLKGETSIZE64};
+      break;
+    case ThreadKind::kFs:
+      // The event loop (doorbells, interrupts) and what vmm/fuse's
+      // PassthroughFs calls: every path operation is an *at() call relative
+      // to an fd the share's table holds (openat2 for lookups and creates,
+      // openat on /proc/self/fd to reopen an inode).
+      Append(list.syscalls,
+             {"epoll_wait", "epoll_pwait", "epoll_ctl", "openat", "openat2", "statx", "fstatfs",
+              "getdents64", "pread64", "pwrite64", "ftruncate", "fallocate", "fsync", "fdatasync",
+              "fchmodat", "fchownat", "utimensat", "mkdirat", "mknodat", "unlinkat", "renameat2",
+              "linkat", "symlinkat", "readlinkat", "geteuid", "fcntl"});
+      list.ioctls = {KVM_IRQ_LINE};
       break;
   }
   return list;

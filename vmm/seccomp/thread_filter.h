@@ -18,6 +18,7 @@ enum class ThreadKind {
   kVcpu,  // KVM_RUN and the MMIO/PIO exits it dispatches to devices
   kIo,    // the virtio I/O loop: epoll, eventfds, taps, vsock sockets, disk I/O
   kApi,   // the main loop after InstanceStart: API socket, console, drive swap, exit
+  kFs,    // the virtio-fs loop: epoll, eventfds and the *at() calls of the shared directories
 };
 
 const char* ThreadKindName(ThreadKind kind);
