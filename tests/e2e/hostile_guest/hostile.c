@@ -122,7 +122,14 @@ static const char *dev_name(uint32_t id) {
 
 static void *map_phys(int fd, uint64_t pa, uint64_t len) {
   void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)pa);
-  if (p == MAP_FAILED) die("mmap /dev/mem");
+  if (p == MAP_FAILED) {
+    /* STRICT_DEVMEM refuses RAM and regions a driver claimed */
+    printf("HULL_E2E_HOSTILE_ERROR mmap /dev/mem at 0x%llx: %s (a virtio_mmio driver bound despite "
+           "initcall_blacklist=virtio_mmio_init, which needs CONFIG_KALLSYMS? RAM not reserved with memmap=?)\n",
+           (unsigned long long)pa, strerror(errno));
+    fflush(stdout);
+    exit(2);
+  }
   return p;
 }
 
