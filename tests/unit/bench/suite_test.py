@@ -101,6 +101,26 @@ class Parsers(unittest.TestCase):
         self.assertEqual(r["hull_phases_ms"]["agent"]["samples"], [4000, 5000, 6000])
         self.assertEqual(r["hull_phases_ms"]["stop"]["n"], 0)
 
+    def test_cri(self):
+        doc = {"one_pod": {"hull": {"values_ms": [20000, None, 30000, 25000]}, "runc": {"values_ms": [5000, 5000, 5000]}},
+               "parallel": {"hull": {"pods": 10, "all_ready": {"values_ms": [90000, 110000]},
+                                     "each": {"values_ms": [50000, 60000, 70000]}, "pss_kib_per_pod": [80000, None]},
+                            "runc": {"pods": 10, "all_ready": {"values_ms": [20000]}, "each": {"values_ms": []},
+                                     "pss_kib_per_pod": [8000]}},
+               "memory": {"hull": {"pss_kib": 76000}, "runc": {"pss_kib": 7600}},
+               "l1": {"l1_kernel": "6.1"}}
+        r = collect.cri(self.write("cri.json", json.dumps(doc)))
+        figs = {f["id"]: f for f in r["figures"]}
+        self.assertEqual(figs["cri_pod_ready"]["values"]["hull"]["median"], 25000)
+        self.assertEqual(figs["cri_pod_ready"]["values"]["hull"]["failed"], 1)
+        self.assertEqual(figs["cri_pod_ready"]["ratios"]["hull/runc"], 5.0)
+        self.assertEqual(figs["cri_pods_all_ready"]["ratios"]["hull/runc"], 5.0)
+        self.assertIn("10 pods at once", figs["cri_pods_all_ready"]["name"])
+        self.assertEqual(figs["cri_pods_each_ready"]["values"]["runc"]["n"], 0)
+        self.assertEqual(figs["cri_pod_pss"]["ratios"]["hull/runc"], 10.0)
+        self.assertEqual(figs["cri_pods_pss_per_pod"]["values"]["hull"]["failed"], 1)
+        self.assertEqual(r["env"]["l1_kernel"], "6.1")
+
     def test_virtio(self):
         path = self.write("virtio.txt", "RESULT hull blk_seq_read_mibs 200\nRESULT qemu blk_seq_read_mibs 100\n"
                                         "RESULT hull vsock_h2g_mibs nan\nRESULT qemu vsock_h2g_mibs 50\ngarbage\n")

@@ -145,6 +145,38 @@ def container_start(result_json, stderr_log=None):
     return extras
 
 
+def cri(result_json):
+    """tools/bench/cri --out (JSON): pods ready through containerd's CRI, hull vs runc."""
+    with open(result_json) as f:
+        doc = json.load(f)
+    handlers = ("hull", "runc")
+    one = doc.get("one_pod", {})
+    par = doc.get("parallel", {})
+    mem = doc.get("memory", {})
+    pods = next((par[h].get("pods") for h in handlers if (par.get(h) or {}).get("pods")), None)
+    figs = []
+    for fid, label, values in (
+            ("cri_pod_ready", "pod + one container ready via CRI (RunPodSandbox → first log line)",
+             {h: summarize((one.get(h) or {}).get("values_ms") or []) for h in handlers}),
+            ("cri_pods_all_ready", f"{pods} pods at once via CRI: until all are ready",
+             {h: summarize(((par.get(h) or {}).get("all_ready") or {}).get("values_ms") or []) for h in handlers}),
+            ("cri_pods_each_ready", f"{pods} pods at once via CRI: each pod ready",
+             {h: summarize(((par.get(h) or {}).get("each") or {}).get("values_ms") or []) for h in handlers})):
+        f = figure(label, "ms", "lower", values, note="same containerd, same L1; hull boots a microVM per pod")
+        f["id"] = fid
+        figs.append(f)
+    pss = figure("one CRI pod with a sleeping container: PSS of shim + everything under it", "KiB", "lower",
+                 {h: summarize([(mem.get(h) or {}).get("pss_kib")]) for h in handlers},
+                 note="hull: containerd-shim-hull-v2 + hull-vmm (with the guest's touched RAM)")
+    pss["id"] = "cri_pod_pss"
+    figs.append(pss)
+    per_pod = figure(f"{pods} CRI pods at once: PSS per pod", "KiB", "lower",
+                     {h: summarize((par.get(h) or {}).get("pss_kib_per_pod") or []) for h in handlers})
+    per_pod["id"] = "cri_pods_pss_per_pod"
+    figs.append(per_pod)
+    return {"figures": figs, "env": doc.get("l1", {})}
+
+
 def virtio(raw):
     """virtio-bench --raw: "RESULT <vmm> <metric> <value>"."""
     rows, bad = {}, 0
@@ -202,7 +234,7 @@ def oci_run(jsonl):
     return {"figures": figs, "env": env, "scaling": scaling, "malformed_lines": bad}
 
 
-PARSERS = {"vmm-boot": vmm_boot, "agent-start": agent_start, "container-start": container_start,
+PARSERS = {"vmm-boot": vmm_boot, "agent-start": agent_start, "container-start": container_start, "cri": cri,
            "virtio": virtio, "oci-run": oci_run}
 
 

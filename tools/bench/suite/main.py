@@ -19,7 +19,7 @@ from . import charts, collect, machine, report
 SCHEMA = "hull-bench/1"
 HERE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # tools/bench
 REPO = os.path.dirname(os.path.dirname(HERE))
-NAMES = ("vmm-boot", "hull-run", "agent-start", "container-start", "virtio", "scaling")
+NAMES = ("vmm-boot", "hull-run", "agent-start", "container-start", "cri", "virtio", "scaling")
 
 
 class SuiteError(Exception):
@@ -51,6 +51,11 @@ def plan(name, o, work):
         return ([f"{HERE}/container-start", "--rounds", str(o.rounds), "--shim", shim, "--vmm", vmm, "--kernel", kernel,
                  "--initrd", initrd, "--out", f("container-start.json")],
                 {"result_json": f("container-start.json"), "stderr_log": f("container-start.log")})
+    if name == "cri":
+        return ([f"{HERE}/cri", "--rounds", str(o.rounds), "--parallel-rounds", "1" if o.quick else "3",
+                 "--pods", "2" if o.quick else "10", "--shim", shim, "--vmm", vmm, "--cri", f"{b}/bin/hull-cri",
+                 "--kernel", kernel, "--initrd", initrd, "--out", f("cri.json")],
+                {"result_json": f("cri.json")})
     if name == "virtio":
         return ([f"{REPO}/tests/e2e/virtio_x86/bench/virtio-bench", "--vmm", vmm, "--kernel", kernel,
                  "--rounds", str(o.rounds), "--bytes", str(1 << 20 if o.quick else 16 << 20), "--raw", f("virtio.txt")],
@@ -59,7 +64,8 @@ def plan(name, o, work):
 
 
 PARSER_OF = {"vmm-boot": collect.vmm_boot, "hull-run": collect.oci_run, "scaling": collect.oci_run,
-             "agent-start": collect.agent_start, "container-start": collect.container_start, "virtio": collect.virtio}
+             "agent-start": collect.agent_start, "container-start": collect.container_start, "cri": collect.cri,
+             "virtio": collect.virtio}
 
 
 def progress(o, text):
