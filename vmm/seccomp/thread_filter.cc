@@ -124,7 +124,7 @@ Allowlist AllowlistFor(ThreadKind kind) {
       Append(list.syscalls,
              {"epoll_wait", "epoll_pwait", "epoll_ctl", "openat", "openat2", "statx", "fstatfs",
               "getdents64", "pread64", "pwrite64", "ftruncate", "fallocate", "fsync", "fdatasync",
-              "fchmodat", "fchownat", "utimensat", "mkdirat", "mknodat", "unlinkat", "renameat2",
+              "fchmodat", "fchownat", "utimensat", "mkdirat", "mknodat", "unlinkat", "renameat", "renameat2",
               "linkat", "symlinkat", "readlinkat", "geteuid", "fcntl"});
       list.ioctls = {KVM_IRQ_LINE};
       break;

@@ -199,7 +199,7 @@ case "$name" in
     # forbidden call kills hull-vmm with SIGSYS is proven with the real
     # filters by tests/unit/vmm/seccomp_thread_filter_test.cc.)
     done_cases=""
-    for c in blk drive-swap vsock rng net; do
+    for c in blk drive-swap vsock rng net virtiofs; do
       HULL_VMM_FLAGS=--seccomp sh "$0" "$c" > "$W/$c.out" 2>&1
       r=$?
       [ $r = 77 ] && { done_cases="$done_cases $c(skipped)"; continue; }
@@ -273,6 +273,53 @@ case "$name" in
     expect_fail "in use" ", \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"$W/busy.sock\"}"
     expect_fail "longer than" ", \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"a-tap-name-far-too-long\"}]"
     pass "missing image, busy vsock path, bad tap name: clear errors, non-zero exit" ;;
+
+  virtiofs)
+    # In-VMM virtio-fs: --fs on the command line (share) and the config
+    # file's "fs" section (ro, read-only). $W/secret sits beside the share:
+    # nothing the guest does may read or change it.
+    S=$W/share
+    mkdir -p "$S" "$W/ro"
+    printf 'HOST-SECRET' > "$W/secret"
+    printf 'hello from the host' > "$S/hello.txt"
+    printf 'read-only share' > "$W/ro/hello.txt"
+    dd if=/dev/urandom of="$S/host.bin" bs=65536 count=16 2>/dev/null
+    dd if=/dev/zero of="$S/big.bin" bs=1048576 count=64 2>/dev/null
+    : > "$S/delete-me"
+    ln -s ../secret "$S/link-out"
+    ln -s "$W/secret" "$S/abs-link"
+    host_md5=$(md5sum < "$S/host.bin" | cut -d' ' -f1)
+    write_config virtiofs ", \"drives\": [{\"drive_id\": \"big\", \"path_on_host\": \"$S/big.bin\", \"is_root_device\": false, \"is_read_only\": true}],
+      \"fs\": [{\"tag\": \"ro\", \"path\": \"$W/ro\", \"read_only\": true}]"
+    # Bad input first: a missing directory and a duplicate tag are refused.
+    hull-vmm --config-file "$W/vm.json" --fs tag=share,path=/nonexistent/share --no-console-input >"$W/bad1" 2>&1 && fail "a missing share directory was accepted"
+    grep -q "/nonexistent/share" "$W/bad1" || fail "missing share: the error does not name it: $(cat "$W/bad1")"
+    hull-vmm --config-file "$W/vm.json" --fs tag=ro,path="$S" --no-console-input >"$W/bad2" 2>&1 && fail "a duplicate tag was accepted"
+    grep -q "appears twice" "$W/bad2" || fail "duplicate tag: $(cat "$W/bad2")"
+    timeout 400 hull-vmm --config-file "$W/vm.json" --fs "tag=share,path=$S" --no-console-input --console-output "$CONSOLE" 2>"$LOG"
+    rc=$?
+    [ $rc = 0 ] || fail "hull-vmm exited $rc"
+    console_has "HULL_E2E_FS_MOUNTED"
+    console_has "HULL_E2E_FS_HOST_MD5 $host_md5"
+    console_has "HULL_E2E_FS_HELLO hello from the host"
+    wrote=$(grep -o 'HULL_E2E_FS_WROTE [^ ]*' "$CONSOLE" | head -n 1 | cut -d' ' -f2 | tr -d '\r')
+    [ -n "$wrote" ] || fail "guest did not report its write"
+    [ "$(cat "$S/newdir/renamed.txt" 2>/dev/null)" = "$wrote" ] || fail "host reads '$(cat "$S/newdir/renamed.txt" 2>&1)' in newdir/renamed.txt, guest wrote '$wrote'"
+    console_has "HULL_E2E_FS_RENAMED"
+    console_has "HULL_E2E_FS_UNLINKED"
+    [ ! -e "$S/delete-me" ] || fail "delete-me is still on the host"
+    console_has "HULL_E2E_FS_RMDIR"
+    console_has "HULL_E2E_FS_LS .*renamed.txt"
+    console_has "HULL_E2E_FS_LINK ../secret"
+    console_has "HULL_E2E_FS_CONTAINED"
+    console_has "HULL_E2E_FS_RO_REFUSED read-only share"
+    [ ! -e "$W/ro/try" ] || fail "the guest wrote into the read-only share"
+    [ "$(cat "$W/secret")" = HOST-SECRET ] || fail "the file beside the share changed"
+    console_has "HULL_E2E_FS_UNMOUNTED"
+    cs=$(grep -o 'HULL_E2E_FS_READ64_CS fs=[0-9]* blk=[0-9]*' "$CONSOLE" | head -n 1)
+    fs_cs=$(echo "$cs" | cut -d' ' -f2 | cut -d= -f2); blk_cs=$(echo "$cs" | cut -d' ' -f3 | cut -d= -f2)
+    [ -n "$fs_cs" ] && [ -n "$blk_cs" ] || fail "guest did not time the 64 MiB reads"
+    pass "guest mounted virtiofs (rw + ro), read the host's file (md5 $host_md5), wrote '$wrote' that the host reads after mkdir+rename, unlink/rmdir seen by the host, links stay links, no escape to the file beside the share, ro write refused; 64 MiB read: virtio-fs $((fs_cs * 10)) ms, virtio-blk $((blk_cs * 10)) ms" ;;
 
   *) echo "cases.sh: unknown case '$name'" >&2; exit 2 ;;
 esac

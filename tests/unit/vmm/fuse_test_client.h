@@ -106,8 +106,8 @@ class FuseClient {
     in.opcode = opcode;
     in.unique = ++unique_;
     in.nodeid = nodeid;
-    in.uid = ::geteuid();
-    in.gid = ::getegid();
+    in.uid = uid_;
+    in.gid = gid_;
     Reply r = Raw(Cat({AsBytes(in), body}), capacity);
     if (r.bytes.size() >= sizeof(fuse_out_header)) {
       EXPECT_EQ(r.header().unique, unique_);
@@ -173,6 +173,10 @@ class FuseClient {
   PassthroughFs fs_;
   FuseServer server_;
   uint64_t unique_ = 100;
+  // Read once: requests are also built under a seccomp filter (tests of the
+  // virtio-fs thread's), which need not allow these calls.
+  uint32_t uid_ = ::geteuid();
+  uint32_t gid_ = ::getegid();
 };
 
 }  // namespace hull::vmm::fuse::testing
