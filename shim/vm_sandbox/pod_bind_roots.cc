@@ -12,8 +12,9 @@ bool IsBind(const nlohmann::json& mount) {
   if (mount.value("type", std::string()) == "bind") return true;
   auto options = mount.find("options");
   if (options == mount.end() || !options->is_array()) return false;
-  return std::any_of(options->begin(), options->end(),
-                     [](const nlohmann::json& o) { return o.is_string() && (o == "bind" || o == "rbind"); });
+  return std::any_of(options->begin(), options->end(), [](const nlohmann::json& o) {
+    return o.is_string() && (o == "bind" || o == "rbind");
+  });
 }
 
 // `path` with symlinks and ".." resolved as far as it exists.
@@ -38,7 +39,8 @@ bool IsPodCriFile(const fs::path& path, const std::string& sandbox_id) {
   std::vector<std::string> parts;
   for (const auto& part : path) parts.push_back(part.string());
   for (size_t i = 0; i + 3 < parts.size(); ++i) {
-    if (parts[i] == "io.containerd.grpc.v1.cri" && parts[i + 1] == "sandboxes" && parts[i + 2] == sandbox_id) {
+    if (parts[i] == "io.containerd.grpc.v1.cri" && parts[i + 1] == "sandboxes" &&
+        parts[i + 2] == sandbox_id) {
       return true;
     }
   }
@@ -56,8 +58,9 @@ std::vector<fs::path> PodBindRoots(const char* variable) {
     if (entry.empty()) continue;
     const fs::path root = fs::path(entry).lexically_normal();
     if (!root.is_absolute() || root == "/") {
-      throw PodBindRootsError(std::string(kPodBindRootsVariable) + " entry '" + entry +
-                              "' must be an absolute directory other than /: fix containerd's environment");
+      throw PodBindRootsError(
+          std::string(kPodBindRootsVariable) + " entry '" + entry +
+          "' must be an absolute directory other than /: fix containerd's environment");
     }
     roots.push_back(root);
   }
@@ -74,19 +77,23 @@ void CheckPodBindSources(const nlohmann::json& spec, const std::string& sandbox_
     const std::string source_text = mount.value("source", std::string());
     const fs::path source = Resolved(source_text);
     if (!source.is_absolute()) {
-      throw PodBindRootsError("bind mount source '" + source_text + "' (for " + destination + ") is not an absolute path");
+      throw PodBindRootsError("bind mount source '" + source_text + "' (for " + destination +
+                              ") is not an absolute path");
     }
     if (!sandbox_id.empty() && IsPodCriFile(source, sandbox_id)) continue;
-    const bool allowed =
-        std::any_of(roots.begin(), roots.end(), [&](const fs::path& root) { return IsUnder(source, Resolved(root)); });
+    const bool allowed = std::any_of(roots.begin(), roots.end(), [&](const fs::path& root) {
+      return IsUnder(source, Resolved(root));
+    });
     if (!allowed) {
       std::string listed;
       for (const auto& root : roots) listed += (listed.empty() ? "" : ", ") + root.string();
-      throw PodBindRootsError("volume " + source_text + (source.string() != source_text ? " (" + source.string() + ")" : "") +
-                              " for " + destination + " is outside the host paths a pod may mount (" + listed +
-                              ", and the pod's own CRI files): a hostPath volume must lie below one of them; a node "
-                              "administrator can allow more in " + kPodBindRootsVariable +
-                              " (containerd's environment, colon-separated)");
+      throw PodBindRootsError(
+          "volume " + source_text +
+          (source.string() != source_text ? " (" + source.string() + ")" : "") + " for " +
+          destination + " is outside the host paths a pod may mount (" + listed +
+          ", and the pod's own CRI files): a hostPath volume must lie below one of them; a node "
+          "administrator can allow more in " +
+          kPodBindRootsVariable + " (containerd's environment, colon-separated)");
     }
   }
 }

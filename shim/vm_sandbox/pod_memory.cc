@@ -11,7 +11,8 @@ constexpr uint64_t kMib = uint64_t{1} << 20;
 std::string HowToRaise(unsigned needed_mib) {
   return "boot the pod with the annotation " + std::string(kVmMemoryAnnotation) + "=\"" +
          std::to_string(needed_mib) +
-         "\" on the pod (containerd: pod_annotations = [\"io.hull.*\"] in the hull runtime's section)";
+         "\" on the pod (containerd: pod_annotations = [\"io.hull.*\"] in the hull runtime's "
+         "section)";
 }
 
 }  // namespace
@@ -28,9 +29,11 @@ unsigned BootMemoryMib(const nlohmann::json& spec, unsigned default_mib) {
   const std::string text = value->is_string() ? value->get<std::string>() : value->dump();
   unsigned mib = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), mib);
-  if (ec != std::errc() || end != text.data() + text.size() || mib < kMinVmMemoryMib || mib > kMaxVmMemoryMib) {
+  if (ec != std::errc() || end != text.data() + text.size() || mib < kMinVmMemoryMib ||
+      mib > kMaxVmMemoryMib) {
     throw PodMemoryError("annotation " + std::string(kVmMemoryAnnotation) + "=\"" + text +
-                         "\" is not a whole number of MiB between " + std::to_string(kMinVmMemoryMib) + " and " +
+                         "\" is not a whole number of MiB between " +
+                         std::to_string(kMinVmMemoryMib) + " and " +
                          std::to_string(kMaxVmMemoryMib));
   }
   return mib;
@@ -43,14 +46,16 @@ std::optional<uint64_t> MemoryLimitOf(const nlohmann::json& resources) {
   auto limit = memory->find("limit");
   if (limit == memory->end() || limit->is_null()) return std::nullopt;
   if (!limit->is_number_integer()) {
-    throw PodMemoryError("linux.resources.memory.limit " + limit->dump() + " is not an integer number of bytes");
+    throw PodMemoryError("linux.resources.memory.limit " + limit->dump() +
+                         " is not an integer number of bytes");
   }
   const int64_t bytes = limit->get<int64_t>();
   if (bytes <= 0) return std::nullopt;  // -1 (and 0, as runc reads it): no limit
   return static_cast<uint64_t>(bytes);
 }
 
-PodMemoryPlan PlanPodMemory(unsigned boot_mib, const std::map<std::string, ContainerMemory>& containers) {
+PodMemoryPlan PlanPodMemory(unsigned boot_mib,
+                            const std::map<std::string, ContainerMemory>& containers) {
   PodMemoryPlan plan{boot_mib, 0, false};
   uint64_t limits_mib = 0;
   bool any_limited = false;
@@ -67,8 +72,9 @@ PodMemoryPlan PlanPodMemory(unsigned boot_mib, const std::map<std::string, Conta
   if (!any_limited) return plan;
   const uint64_t target = kGuestOverheadMib + limits_mib;
   if (target > boot_mib) {
-    throw PodMemoryError("the pod's memory limits (" + std::to_string(limits_mib) + " MiB) plus the guest's " +
-                         std::to_string(kGuestOverheadMib) + " MiB overhead need " + std::to_string(target) +
+    throw PodMemoryError("the pod's memory limits (" + std::to_string(limits_mib) +
+                         " MiB) plus the guest's " + std::to_string(kGuestOverheadMib) +
+                         " MiB overhead need " + std::to_string(target) +
                          " MiB, but its microVM was booted with " + std::to_string(boot_mib) +
                          " MiB and can only shrink: " + HowToRaise(static_cast<unsigned>(target)));
   }

@@ -46,8 +46,8 @@ std::optional<uint64_t> MemoryLimitOf(const nlohmann::json& resources);
 
 // One container of the pod, as the plan sees it.
 struct ContainerMemory {
-  bool is_pod_sandbox = false;     // CRI's pause container: lives in the overhead
-  std::optional<uint64_t> limit;   // bytes; nullopt: unlimited
+  bool is_pod_sandbox = false;    // CRI's pause container: lives in the overhead
+  std::optional<uint64_t> limit;  // bytes; nullopt: unlimited
 };
 
 struct PodMemoryPlan {
@@ -60,6 +60,7 @@ struct PodMemoryPlan {
 // pod's containers, when every container except the pod sandbox has one;
 // otherwise the whole boot memory (balloon 0). Throws PodMemoryError, naming
 // the boot memory and how to raise it, when the target is above `boot_mib`.
-PodMemoryPlan PlanPodMemory(unsigned boot_mib, const std::map<std::string, ContainerMemory>& containers);
+PodMemoryPlan PlanPodMemory(unsigned boot_mib,
+                            const std::map<std::string, ContainerMemory>& containers);
 
 }  // namespace hull::vm_sandbox

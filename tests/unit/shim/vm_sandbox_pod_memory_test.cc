@@ -1,20 +1,27 @@
 // The pod's memory plan: how much of the booted VM the guest keeps and how
 // much the balloon hands back, from the containers' limits.
-#include "vm_sandbox/pod_memory.h"
-
 #include <gtest/gtest.h>
+
+#include "vm_sandbox/pod_memory.h"
 
 namespace hull::vm_sandbox {
 namespace {
 
 constexpr uint64_t kMib = uint64_t{1} << 20;
 
-ContainerMemory Limited(uint64_t bytes) { return {false, bytes}; }
-ContainerMemory Pause() { return {true, std::nullopt}; }
-ContainerMemory Unlimited() { return {false, std::nullopt}; }
+ContainerMemory Limited(uint64_t bytes) {
+  return {false, bytes};
+}
+ContainerMemory Pause() {
+  return {true, std::nullopt};
+}
+ContainerMemory Unlimited() {
+  return {false, std::nullopt};
+}
 
 TEST(PodMemoryPlan, LimitsPlusOverheadAreKeptAndTheRestIsBallooned) {
-  const PodMemoryPlan plan = PlanPodMemory(512, {{"pause", Pause()}, {"a", Limited(100 * kMib)}, {"b", Limited(50 * kMib)}});
+  const PodMemoryPlan plan = PlanPodMemory(
+      512, {{"pause", Pause()}, {"a", Limited(100 * kMib)}, {"b", Limited(50 * kMib)}});
   EXPECT_TRUE(plan.bounded);
   EXPECT_EQ(plan.target_mib, kGuestOverheadMib + 150);
   EXPECT_EQ(plan.balloon_mib, 512 - kGuestOverheadMib - 150);
@@ -39,7 +46,8 @@ TEST(PodMemoryPlan, APodWithOnlyItsPauseContainerKeepsTheWholeVm) {
 }
 
 TEST(PodMemoryPlan, APauseContainerWithALimitCounts) {
-  const PodMemoryPlan plan = PlanPodMemory(256, {{"pause", {true, 20 * kMib}}, {"a", Limited(30 * kMib)}});
+  const PodMemoryPlan plan =
+      PlanPodMemory(256, {{"pause", {true, 20 * kMib}}, {"a", Limited(30 * kMib)}});
   EXPECT_EQ(plan.target_mib, kGuestOverheadMib + 50);
 }
 
@@ -57,14 +65,16 @@ TEST(PodMemoryPlan, MoreThanTheBootMemoryNamesItAndHowToRaiseIt) {
   } catch (const PodMemoryError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("booted with 128 MiB"), std::string::npos) << message;
-    EXPECT_NE(message.find(std::string(kVmMemoryAnnotation) + "=\"" + std::to_string(512 + kGuestOverheadMib) + "\""),
+    EXPECT_NE(message.find(std::string(kVmMemoryAnnotation) + "=\"" +
+                           std::to_string(512 + kGuestOverheadMib) + "\""),
               std::string::npos)
         << message;
   }
 }
 
 TEST(PodMemoryPlan, HugeLimitsDoNotWrapAround) {
-  EXPECT_THROW(PlanPodMemory(128, {{"a", Limited(UINT64_MAX)}, {"b", Limited(UINT64_MAX / 2)}}), PodMemoryError);
+  EXPECT_THROW(PlanPodMemory(128, {{"a", Limited(UINT64_MAX)}, {"b", Limited(UINT64_MAX / 2)}}),
+               PodMemoryError);
 }
 
 TEST(MemoryLimitOf, ReadsTheOciLimit) {
@@ -79,8 +89,10 @@ TEST(MemoryLimitOf, NoneMinusOneAndZeroMeanUnlimited) {
 }
 
 TEST(MemoryLimitOf, ANonIntegerLimitIsRefused) {
-  EXPECT_THROW(MemoryLimitOf(nlohmann::json::parse(R"({"memory": {"limit": "1G"}})")), PodMemoryError);
-  EXPECT_THROW(MemoryLimitOf(nlohmann::json::parse(R"({"memory": {"limit": 1.5}})")), PodMemoryError);
+  EXPECT_THROW(MemoryLimitOf(nlohmann::json::parse(R"({"memory": {"limit": "1G"}})")),
+               PodMemoryError);
+  EXPECT_THROW(MemoryLimitOf(nlohmann::json::parse(R"({"memory": {"limit": 1.5}})")),
+               PodMemoryError);
 }
 
 TEST(BootMemoryMib, TheAnnotationOverridesTheDefault) {
@@ -92,7 +104,8 @@ TEST(BootMemoryMib, TheAnnotationOverridesTheDefault) {
 
 TEST(BootMemoryMib, BadValuesAreRefusedWithTheAnnotationsName) {
   for (const char* bad : {"\"abc\"", "\"12\"", "\"512M\"", "\"-5\"", "\"99999999\"", "\"\""}) {
-    const auto spec = nlohmann::json::parse(std::string(R"({"annotations": {"io.hull.vm.memory_mib": )") + bad + "}}");
+    const auto spec = nlohmann::json::parse(
+        std::string(R"({"annotations": {"io.hull.vm.memory_mib": )") + bad + "}}");
     try {
       BootMemoryMib(spec, 128);
       FAIL() << bad << " was accepted";
