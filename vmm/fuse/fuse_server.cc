@@ -75,6 +75,72 @@ constexpr uint32_t kMaxReadahead = 1u << 20;
 
 }  // namespace
 
+namespace {
+
+// Copies `bytes` into `buffers` from byte `offset` on; returns how many fitted.
+size_t CopyInto(std::span<const std::span<uint8_t>> buffers, size_t offset, std::span<const uint8_t> bytes) {
+  size_t done = 0;
+  for (auto b : buffers) {
+    if (done == bytes.size()) break;
+    if (offset >= b.size()) {
+      offset -= b.size();
+      continue;
+    }
+    const size_t n = std::min(b.size() - offset, bytes.size() - done);
+    std::memcpy(b.data() + offset, bytes.data() + done, n);
+    done += n;
+    offset = 0;
+  }
+  return done;
+}
+
+}  // namespace
+
+size_t FuseServer::Handle(std::span<const uint8_t> request, std::span<const std::span<uint8_t>> reply_buffers) {
+  size_t capacity = 0;
+  for (auto b : reply_buffers) capacity += b.size();
+  fuse_in_header in{};
+  if (request.size() >= sizeof in) {
+    std::memcpy(&in, request.data(), sizeof in);
+    if (in.opcode == FUSE_READ && in.len == request.size() && initialized_) {
+      if (auto n = DirectRead(in, request.subspan(sizeof in), reply_buffers, capacity)) return *n;
+    }
+  }
+  const std::vector<uint8_t> reply = Handle(request, capacity);
+  return CopyInto(reply_buffers, 0, reply);
+}
+
+std::optional<size_t> FuseServer::DirectRead(const fuse_in_header& in, std::span<const uint8_t> body,
+                                             std::span<const std::span<uint8_t>> reply_buffers, size_t capacity) {
+  fuse_read_in rd{};
+  if (body.size() < sizeof rd || capacity < sizeof(fuse_out_header)) return std::nullopt;
+  std::memcpy(&rd, body.data(), sizeof rd);
+  if (rd.size > kMaxWrite) return std::nullopt;
+  // The data lands after the header's 16 bytes, never beyond the buffers.
+  size_t want = std::min<size_t>(rd.size, capacity - sizeof(fuse_out_header));
+  std::vector<iovec> data;
+  size_t skip = sizeof(fuse_out_header);
+  for (auto b : reply_buffers) {
+    if (want == 0) break;
+    if (skip >= b.size()) {
+      skip -= b.size();
+      continue;
+    }
+    const size_t n = std::min(b.size() - skip, want);
+    data.push_back({b.data() + skip, n});
+    want -= n;
+    skip = 0;
+  }
+  size_t got = 0;
+  const int err = fs_.ReadInto(rd.fh, rd.offset, data, got);
+  fuse_out_header out{};
+  out.unique = in.unique;
+  out.error = -err;
+  out.len = static_cast<uint32_t>(sizeof out + (err ? 0 : got));
+  CopyInto(reply_buffers, 0, {reinterpret_cast<const uint8_t*>(&out), sizeof out});
+  return out.len;
+}
+
 std::vector<uint8_t> FuseServer::Handle(std::span<const uint8_t> request, size_t reply_capacity) {
   fuse_in_header in{};
   if (request.size() < sizeof in) return {};  // no unique to answer to: nothing the driver could match

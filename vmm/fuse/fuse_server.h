@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -30,6 +31,10 @@ class FuseServer {
   // empty when the operation has no reply (FORGET, BATCH_FORGET, INTERRUPT)
   // or not even an error header fits.
   std::vector<uint8_t> Handle(std::span<const uint8_t> request, size_t reply_capacity);
+  // The same, writing the reply into `reply_buffers` (the chain's writable
+  // part, in order); returns how many bytes it wrote. READ data goes from
+  // the host file straight into them, without a copy in between.
+  size_t Handle(std::span<const uint8_t> request, std::span<const std::span<uint8_t>> reply_buffers);
 
   bool initialized() const { return initialized_; }
   // The transport was reset: back to before INIT, nothing open or known.
@@ -39,6 +44,10 @@ class FuseServer {
   }
 
  private:
+  // READ into the reply buffers; nullopt when the request is not a
+  // well-formed READ (then the generic path answers it).
+  std::optional<size_t> DirectRead(const fuse_in_header& in, std::span<const uint8_t> body,
+                                   std::span<const std::span<uint8_t>> reply_buffers, size_t capacity);
   std::vector<uint8_t> Dispatch(const fuse_in_header& in, std::span<const uint8_t> body, size_t reply_capacity);
 
   PassthroughFs& fs_;

@@ -352,6 +352,18 @@ int PassthroughFs::Read(uint64_t fh, uint64_t offset, uint32_t size, std::vector
   return 0;
 }
 
+int PassthroughFs::ReadInto(uint64_t fh, uint64_t offset, std::span<const iovec> buffers, size_t& read) {
+  const int fd = handles_.Find(fh, HandleKind::kFile);
+  if (fd < 0) return EBADF;
+  if (offset > INT64_MAX) return EINVAL;
+  read = 0;
+  if (buffers.empty()) return 0;
+  const ssize_t n = ::preadv(fd, buffers.data(), static_cast<int>(buffers.size()), static_cast<off_t>(offset));
+  if (n < 0) return errno;
+  read = static_cast<size_t>(n);
+  return 0;
+}
+
 int PassthroughFs::Write(uint64_t fh, uint64_t offset, std::span<const uint8_t> data, uint32_t& written) {
   if (read_only_) return EROFS;
   const int fd = handles_.Find(fh, HandleKind::kFile);

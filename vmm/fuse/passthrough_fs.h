@@ -23,6 +23,7 @@
 
 #include <linux/fuse.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <span>
@@ -81,6 +82,9 @@ class PassthroughFs {
              fuse_entry_out& entry, uint64_t& fh);
   // Appends up to `size` bytes read at `offset` to `out`.
   int Read(uint64_t fh, uint64_t offset, uint32_t size, std::vector<uint8_t>& out);
+  // Reads at `offset` straight into `buffers` (the guest's, for READ);
+  // `read` is what arrived.
+  int ReadInto(uint64_t fh, uint64_t offset, std::span<const iovec> buffers, size_t& read);
   int Write(uint64_t fh, uint64_t offset, std::span<const uint8_t> data, uint32_t& written);
   int Release(uint64_t fh) { return handles_.Remove(fh, HandleKind::kFile) ? 0 : EBADF; }
   int Fsync(uint64_t fh, bool datasync, HandleKind kind);

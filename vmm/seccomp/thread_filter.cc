@@ -123,7 +123,7 @@ Allowlist AllowlistFor(ThreadKind kind) {
       // openat on /proc/self/fd to reopen an inode).
       Append(list.syscalls,
              {"epoll_wait", "epoll_pwait", "epoll_ctl", "openat", "openat2", "statx", "fstatfs",
-              "getdents64", "pread64", "pwrite64", "ftruncate", "fallocate", "fsync", "fdatasync",
+              "getdents64", "pread64", "preadv", "pwrite64", "ftruncate", "fallocate", "fsync", "fdatasync",
               "fchmodat", "fchownat", "utimensat", "mkdirat", "mknodat", "unlinkat", "renameat", "renameat2",
               "linkat", "symlinkat", "readlinkat", "geteuid", "fcntl"});
       list.ioctls = {KVM_IRQ_LINE};

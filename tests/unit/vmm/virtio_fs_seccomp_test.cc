@@ -77,6 +77,20 @@ TEST(VirtioFsSeccomp, EveryOperationRunsUnderTheFsFilter) {
          return fuse.Write(out.e.nodeid, out.o.fh, 0, "abc").error();
        }, [&] { return TempTree::Read(host("created")) == "abc"; }},
       {"read", [&] { return fuse.Read(file, fh, 2, 3).Data() == "234" ? 0 : 1; }, [] { return true; }},
+      {"read into guest buffers", [&] {
+         fuse_in_header in{};
+         fuse_read_in rd{};
+         rd.fh = fh;
+         rd.size = 3;
+         in.len = sizeof in + sizeof rd;
+         in.opcode = FUSE_READ;
+         in.unique = 1;
+         in.nodeid = file;
+         std::vector<uint8_t> out(64);
+         const std::span<uint8_t> spans[] = {std::span<uint8_t>(out)};
+         const size_t n = fuse.server().Handle(Cat({AsBytes(in), AsBytes(rd)}), spans);
+         return n == sizeof(fuse_out_header) + 3 ? 0 : 1;
+       }, [] { return true; }},
       {"open", [&] { return fuse.Call(FUSE_OPEN, file, AsBytes(fuse_open_in{})).error(); }, [] { return true; }},
       {"mkdir", [&] { return fuse.Mkdir(kRootNodeId, "newdir").error(); },
        [&] { return std::filesystem::is_directory(host("newdir")); }},

@@ -160,6 +160,53 @@ TEST_F(VirtioFsTest, LookupOpenReadThroughTheRequestQueue) {
   EXPECT_GT(irq.count.load(), 0);
 }
 
+TEST_F(VirtioFsTest, ReadLandsInScatteredBuffersAndNeverBeyondThem) {
+  Start();
+  Init();
+  std::string content(10000, 'r');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 26);
+  TempTree::Write(tree.share + "/big", content);
+  auto [lu, lookup] = Send(requests, 1, Request(FUSE_LOOKUP, fuse::kRootNodeId, Cstr("big")), 4096);
+  fuse_entry_out e{};
+  std::memcpy(&e, lookup.data() + sizeof(fuse_out_header), sizeof e);
+  auto [ou, open] = Send(requests, 1, Request(FUSE_OPEN, e.nodeid, AsBytes(fuse_open_in{})), 4096);
+  fuse_open_out oo{};
+  std::memcpy(&oo, open.data() + sizeof(fuse_out_header), sizeof oo);
+  fuse_read_in rd{};
+  rd.fh = oo.fh;
+  rd.offset = 100;
+  rd.size = 8192;
+  // Writable part: 10 bytes (the header straddles it), 3000 bytes, then
+  // 1000 bytes: 4010 in all, less than asked for. A guard byte follows each.
+  const uint64_t a = kReply, b = kReply + 0x10000, c = kReply + 0x20000;
+  for (uint64_t at : {a + 10, b + 3000, c + 1000}) mem.WriteObj<uint8_t>(at, 0xee);
+  mem.Write(kReq, Request(FUSE_READ, e.nodeid, AsBytes(rd)));
+  const uint16_t before = requests.used_idx();
+  requests.AddChain({{kReq, static_cast<uint32_t>(sizeof(fuse_in_header) + sizeof rd), false},
+                     {a, 10, true}, {b, 3000, true}, {c, 1000, true}});
+  drv->Notify(1);
+  for (int i = 0; i < 50 && requests.used_idx() == before; ++i) loop.RunOnce(100);
+  ASSERT_EQ(requests.used_idx(), before + 1);
+  EXPECT_EQ(requests.used_elem(before).len, 4010u);
+  std::vector<uint8_t> head(10), mid(3000), tail(1000);
+  mem.Read(a, head);
+  mem.Read(b, mid);
+  mem.Read(c, tail);
+  fuse_out_header h{};
+  std::vector<uint8_t> joined = Cat({head, mid, tail});
+  std::memcpy(&h, joined.data(), sizeof h);
+  EXPECT_EQ(h.len, 4010u);
+  EXPECT_EQ(h.error, 0);
+  EXPECT_EQ(h.unique, unique);
+  EXPECT_EQ(std::string(joined.begin() + sizeof h, joined.end()), content.substr(100, 4010 - sizeof h));
+  for (uint64_t at : {a + 10, b + 3000, c + 1000}) EXPECT_EQ(*mem.ReadObj<uint8_t>(at), 0xee) << "wrote past a buffer";
+  // A bad handle: only an error header.
+  rd.fh = 999;
+  auto [bu, bad] = Send(requests, 1, Request(FUSE_READ, e.nodeid, AsBytes(rd)), 4096);
+  EXPECT_EQ(bu, sizeof(fuse_out_header));
+  EXPECT_EQ(Header(bad).error, -EBADF);
+}
+
 TEST_F(VirtioFsTest, ForgetOnTheHiprioQueueIsUsedWithoutAReply) {
   Start();
   Init();

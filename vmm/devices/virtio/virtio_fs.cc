@@ -52,8 +52,7 @@ void VirtioFs::Serve(Queue& queue, const DescriptorChain& chain) {
   if (chain.readable_bytes() > fuse::kMaxRequestBytes) request_.resize(sizeof(fuse_in_header));
   const size_t got = chain.CopyFromReadable(0, request_);
   request_.resize(got);
-  const std::vector<uint8_t> reply = server_.Handle(request_, chain.writable_bytes());
-  const size_t written = chain.CopyToWritable(0, reply);
+  const size_t written = server_.Handle(request_, chain.writable());
   queue.AddUsed(chain.head(), static_cast<uint32_t>(written));
 }
 
