@@ -6,7 +6,7 @@
 # Each case compares what is left (processes, mounts, network links, runtime
 # state, containers) with the state before it.
 #   with-containerd -- cases.sh all | run-rm | detached-exec | tty | bad-entrypoint |
-#                      network-none | bridge-gateway | host-network
+#                      network-none | bridge-gateway | host-network | CASE,CASE,...
 set -u
 R=${E2E_ROOT:-}
 IMG=hull.local/busybox:latest
@@ -24,7 +24,7 @@ EXEC=$T/run/docker
 mkdir -p "$EXEC"
 # Every docker call is bounded: a hang fails the case (exit status 143, SIGTERM
 # from timeout) instead of stalling the run until the e2e runner's limit.
-BOUND=240
+BOUND=${DOCKER_E2E_BOUND:-240}
 DOCKER="timeout -k 10 $BOUND docker -H unix://$SOCK"
 # The cases use Docker's default network (the bridge, docker0) unless they say otherwise.
 HR="--runtime hull"
@@ -74,7 +74,10 @@ check_clean() {
 
 fail() {
   echo "FAIL: $*"
-  for f in "$EXEC"/runtime-*/moby/*/keeper.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
+  hull --root "$EXEC/runtime-runc/moby" list 2>&1
+  for f in "$EXEC"/runtime-*/moby/*/keeper.log "$EXEC"/runtime-*/moby/*/vmm.log; do
+    [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
+  done
   exit 1
 }
 
@@ -203,11 +206,15 @@ stop_dockerd() {
   rm -rf "$T"
 }
 
-case "$1" in
-all) cases="run-rm detached-exec tty bad-entrypoint network-none bridge-gateway host-network" ;;
-run-rm|detached-exec|tty|bad-entrypoint|network-none|bridge-gateway|host-network) cases=$1 ;;
-*) echo "cases.sh: unknown case $1 (all, run-rm, detached-exec, tty, bad-entrypoint, network-none, bridge-gateway, host-network)" >&2; exit 2 ;;
-esac
+ALL="run-rm detached-exec tty bad-entrypoint network-none bridge-gateway host-network"
+# One case, "all", or a comma-separated list (one L1 and one dockerd for all of them).
+if [ "$1" = all ]; then cases=$ALL; else cases=$(echo "$1" | tr , ' '); fi
+for c in $cases; do
+  case " $ALL " in
+  *" $c "*) ;;
+  *) echo "cases.sh: unknown case $c (all, or some of: $ALL, comma-separated)" >&2; exit 2 ;;
+  esac
+done
 
 start_dockerd || { stop_dockerd; exit 1; }
 t0=$(now_ms)
