@@ -5,7 +5,7 @@
 # key live under a temporary directory, so a host's own Docker is not touched.
 # Each case compares what is left (processes, mounts, network links, runtime
 # state, containers) with the state before it.
-#   with-containerd -- cases.sh all | run-rm | detached-exec | tty | bad-entrypoint |
+#   with-containerd -- cases.sh core | all | run-rm | detached-exec | tty | bad-entrypoint |
 #                      network-none | bridge-gateway | host-network | CASE,CASE,...
 set -u
 R=${E2E_ROOT:-}
@@ -207,12 +207,18 @@ stop_dockerd() {
 }
 
 ALL="run-rm detached-exec tty bad-entrypoint network-none bridge-gateway host-network"
-# One case, "all", or a comma-separated list (one L1 and one dockerd for all of them).
-if [ "$1" = all ]; then cases=$ALL; else cases=$(echo "$1" | tr , ' '); fi
+# What works today (docs/docker.md); tty and bad-entrypoint show the known gaps.
+CORE="run-rm detached-exec network-none bridge-gateway host-network"
+# One case, "core", "all", or a comma-separated list (one L1 and one dockerd for all of them).
+case "$1" in
+all) cases=$ALL ;;
+core) cases=$CORE ;;
+*) cases=$(echo "$1" | tr , ' ') ;;
+esac
 for c in $cases; do
   case " $ALL " in
   *" $c "*) ;;
-  *) echo "cases.sh: unknown case $c (all, or some of: $ALL, comma-separated)" >&2; exit 2 ;;
+  *) echo "cases.sh: unknown case $c (core, all, or some of: $ALL, comma-separated)" >&2; exit 2 ;;
   esac
 done
 
