@@ -120,7 +120,8 @@ Allowlist AllowlistFor(ThreadKind kind) {
       // The event loop (doorbells, interrupts) and what vmm/fuse's
       // PassthroughFs calls: every path operation is an *at() call relative
       // to an fd the share's table holds (openat2 for lookups and creates,
-      // openat on /proc/self/fd to reopen an inode).
+      // openat on /proc/self/fd to reopen an inode; glibc's renameat2 with
+      // no flags is the renameat call, READ lands in guest memory by preadv).
       Append(list.syscalls,
              {"epoll_wait", "epoll_pwait", "epoll_ctl", "openat", "openat2", "statx", "fstatfs",
               "getdents64", "pread64", "preadv", "pwrite64", "ftruncate", "fallocate", "fsync", "fdatasync",
