@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "sandbox/sandbox_error.h"
@@ -342,6 +343,38 @@ std::string VmmProcess::LogTail(size_t max_bytes) const {
                                    : 0;
   in.seekg(start);
   return {std::istreambuf_iterator<char>(in), {}};
+}
+
+std::string DescribeVmmExit(std::optional<int> exit_status, const std::string& log_tail) {
+  std::string what;
+  if (!exit_status) {
+    what = "hull-vmm still runs: the guest agent stopped answering";
+  } else if (*exit_status > 128) {
+    what = "hull-vmm was killed by signal " + std::to_string(*exit_status - 128);
+  } else if (*exit_status == 0) {
+    what = "hull-vmm exited with status 0 (the guest rebooted, powered off or panicked)";
+  } else if (*exit_status < 0) {
+    what = "hull-vmm is gone (no exit status: it was reaped elsewhere)";
+  } else {
+    what = "hull-vmm exited with status " + std::to_string(*exit_status);
+  }
+  // The console's panic line names the cause; else the log's last line.
+  std::string panic_line, last_line;
+  std::istringstream lines(log_tail);
+  for (std::string line; std::getline(lines, line);) {
+    while (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    last_line = line;
+    if (line.find("Kernel panic") != std::string::npos) panic_line = line;
+  }
+  std::string quoted = !panic_line.empty() ? panic_line : last_line.empty() ? "" : "last log line: " + last_line;
+  if (quoted.empty()) return what;
+  if (quoted.size() > 300) quoted.resize(300);
+  // Printable ASCII only: the log holds guest-written console bytes.
+  for (char& c : quoted) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  }
+  return what + "; " + quoted;
 }
 
 }  // namespace hull::shim

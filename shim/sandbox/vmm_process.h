@@ -61,6 +61,12 @@ std::string CleanUpVmmJail(const std::filesystem::path& jailer_binary, const std
 // configured or usable there is no jail to remove either.
 void CleanUpLeftoverVmmJail(const std::filesystem::path& state_dir);
 
+// Why a VMM is gone, for the shim's log when a sandbox loses its VM:
+// `exit_status` as VmmProcess::WaitForExit gives it (128+N: killed by signal
+// N; nullopt: still running, so the guest agent stopped answering), plus the
+// guest console's kernel panic line or else the last line of `log_tail`.
+std::string DescribeVmmExit(std::optional<int> exit_status, const std::string& log_tail);
+
 struct VmmProcessOptions {
   std::filesystem::path vmm_binary;  // hull-vmm
   std::filesystem::path api_socket;
