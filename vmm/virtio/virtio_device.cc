@@ -119,6 +119,8 @@ std::string DeviceTypeName(uint32_t device_type) {
       return "balloon";
     case 19:
       return "vsock";
+    case 26:
+      return "fs";
     default:
       return "type-" + std::to_string(device_type);
   }

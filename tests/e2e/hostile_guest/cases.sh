@@ -71,6 +71,14 @@ printf 'HOSTILE-DISK-SECTOR0' | dd of="$W/hostile.img" conv=notrunc 2>/dev/null
 dd if=/dev/zero of="$W/normal.img" bs=1M count=1 2>/dev/null
 printf 'NORMAL-DISK-SECTOR0' | dd of="$W/normal.img" conv=notrunc 2>/dev/null
 
+# A virtio-fs share (where this hull-vmm has virtio-fs) and a file beside it
+# that garbage FUSE requests must not reach.
+mkdir -p "$W/share"
+echo "inside the share" > "$W/share/file"
+echo "beside the share" > "$W/beside"
+fs=""
+hull-vmm --help 2>&1 | grep -q -- "--fs" && fs=", \"fs\": [{\"tag\": \"hostile\", \"path\": \"$W/share\"}]"
+
 net=""
 if command -v tunctl >/dev/null && tunctl -t "$TAP" >/dev/null 2>&1; then
   tap_made=1
@@ -94,7 +102,7 @@ cat > "$W/hostile.json" <<JSON
  "drives": [{"drive_id": "data", "path_on_host": "$W/hostile.img", "is_root_device": false, "is_read_only": false}],
  "vsock": {"guest_cid": 3, "uds_path": "$W/h.sock"},
  "entropy": {},
- "balloon": {"amount_mib": 0, "deflate_on_oom": true, "free_page_reporting": true}$net}
+ "balloon": {"amount_mib": 0, "deflate_on_oom": true, "free_page_reporting": true}$net$fs}
 JSON
 cat > "$W/normal.json" <<JSON
 {"boot-source": {"kernel_image_path": "$K", "initrd_path": "$I",
@@ -176,6 +184,7 @@ tail -n +"$(($(wc -l < "$W/dmesg.before") + 1))" "$W/dmesg.after" > "$W/dmesg.ne
 if grep -E "WARNING:|BUG:|Oops|Call Trace|general protection|segfault|traps:|type=1326|blocked for more than|kvm.*(error|failed)" "$W/dmesg.new"; then
   fail "the host kernel logged the lines above during the test"
 fi
+[ "$(cat "$W/beside")" = "beside the share" ] || fail "the file beside the virtio-fs share changed"
 ps > "$W/ps" 2>/dev/null
 grep -v grep "$W/ps" | grep -q "hull-vmm" && fail "a hull-vmm process is left: $(grep hull-vmm "$W/ps")"
 for s in api.sock h.sock n.sock h.sock_6000 n.sock_6100; do

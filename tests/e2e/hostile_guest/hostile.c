@@ -116,6 +116,7 @@ static const char *dev_name(uint32_t id) {
     case 4: return "rng";
     case 5: return "balloon";
     case 19: return "vsock";
+    case 26: return "fs";
     default: return "unknown";
   }
 }
@@ -298,6 +299,7 @@ static int pops_on_notify(uint32_t id, int qi) {
     case 2: case 4: return qi == 0;       /* blk requests, rng requests */
     case 1: case 19: return qi == 1;      /* net tx, vsock tx */
     case 5: return qi == 0 || qi == 1;    /* balloon inflate, deflate */
+    case 26: return qi == 1;              /* virtio-fs requests (hiprio FORGETs get no reply) */
     default: return 0;
   }
 }

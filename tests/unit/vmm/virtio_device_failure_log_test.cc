@@ -100,6 +100,7 @@ TEST_F(DeviceFailureLogTest, RepeatedFailuresAreLoggedSparsely) {
 TEST(DeviceTypeNameTest, NamesKnownTypesAndNumbersOthers) {
   EXPECT_EQ(DeviceTypeName(2), "blk");
   EXPECT_EQ(DeviceTypeName(19), "vsock");
+  EXPECT_EQ(DeviceTypeName(26), "fs");
   EXPECT_EQ(DeviceTypeName(42), "type-42");
 }
 
