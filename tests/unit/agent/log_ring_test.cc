@@ -60,7 +60,7 @@ TEST(LogRingTest, DropsTheOldestBeyondTheByteCap) {
 TEST(LogRingTest, CutsARunawayLine) {
   LogRing ring;
   ring.Append(std::string(3 * LogRing::kMaxLineBytes, 'y'));
-  const std::string& text = ring.Since(0).lines.at(0).text;
+  const std::string text = ring.Since(0).lines.at(0).text;  // a copy: the Slice is a temporary
   EXPECT_EQ(text.size(), LogRing::kMaxLineBytes + 6);
   EXPECT_TRUE(text.ends_with(" [cut]"));
 }
