@@ -196,6 +196,15 @@ KeeperStdio SetUpStdio(bool terminal, const std::string& console_socket) {
   SendConsoleMaster(console_socket, io.pty->master.get(), io.pty->slave_name);
   io.pty->master.Reset();  // the console socket's receiver has it now
   io.in = io.out = io.err = io.pty->slave.get();
+  // The stdio we inherited is the forking verb's: for a terminal container the
+  // runc shim (Docker's) reads `create`'s stdout to its end before it goes on,
+  // so holding it would stall it until the container exits. runc's init has
+  // the pty as its stdio; so does the keeper.
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::dup2(io.pty->slave.get(), fd) < 0) {
+      throw SandboxError(std::string("cannot give the keeper the terminal as stdio: ") + std::strerror(errno));
+    }
+  }
   return io;
 }
 
