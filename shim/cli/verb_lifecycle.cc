@@ -48,7 +48,16 @@ void StartContainer(const GlobalOptions& global, const std::string& id) {
   if (c.status != "created") {
     throw SandboxError("cannot start an already " + c.status + " container", kFailedPrecondition);
   }
-  AgentOf(store, id)->StartContainer(id);
+  try {
+    AgentOf(store, id)->StartContainer(id);
+  } catch (const SandboxError&) {
+    // runc's init is gone when its program cannot start; the keeper stands in
+    // for it, so it goes too (with its VM) before the error is reported: the
+    // runc shim must see the exit, or it refuses Docker's delete of the failed
+    // container ("task must be stopped before deletion") and both stay.
+    StopContainerProcesses(store, c.record);
+    throw;
+  }
   c.record.status = "running";
   store.Save(c.record);
   RunHostHooks(global, store, c.record, "poststart", "running");
