@@ -1,20 +1,43 @@
 #include "io/thread_pool.h"
 
+#include <future>
+
 namespace hull::vmm::io {
 
-ThreadPool::ThreadPool(size_t threads) {
+ThreadPool::ThreadPool(size_t threads, std::function<void()> thread_setup) {
   if (threads == 0) threads = 1;
   workers_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerMain(); });
+  std::vector<std::promise<void>> ready(threads);
+  for (size_t i = 0; i < threads; ++i) {
+    workers_.emplace_back([this, &thread_setup, started = &ready[i]] {
+      try {
+        if (thread_setup) thread_setup();
+        started->set_value();
+      } catch (...) {
+        started->set_exception(std::current_exception());
+        return;
+      }
+      WorkerMain();
+    });
+  }
+  try {
+    for (auto& r : ready) r.get_future().get();
+  } catch (...) {
+    StopAndJoin();
+    throw;
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { StopAndJoin(); }
+
+void ThreadPool::StopAndJoin() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   work_cv_.notify_all();
   for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
 void ThreadPool::Submit(std::function<void()> job) {

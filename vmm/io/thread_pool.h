@@ -1,6 +1,8 @@
 // A small fixed pool of worker threads for blocking work (disk I/O), so the
 // I/O thread never blocks on a slow file. Jobs run in submission order per
 // worker availability; the destructor finishes queued jobs and joins.
+// `thread_setup` runs first on every worker (its seccomp filter): the
+// constructor returns once all have run it, and throws the first failure.
 #pragma once
 
 #include <condition_variable>
@@ -15,7 +17,7 @@ namespace hull::vmm::io {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(size_t threads);
+  explicit ThreadPool(size_t threads, std::function<void()> thread_setup = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -26,6 +28,7 @@ class ThreadPool {
 
  private:
   void WorkerMain();
+  void StopAndJoin();
 
   std::mutex mu_;
   std::condition_variable work_cv_;

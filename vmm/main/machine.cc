@@ -59,7 +59,7 @@ Machine::Machine(const kvm::KvmSystem& kvm, const config::VmConfig& config, Mach
 
   ioevents_ = std::make_unique<kvm::VmIoEventRegistrar>(*vm_);
   MmioSlots slots(*arch_, mmio_, irq_line);
-  virtio_ = std::make_unique<virtio::VirtioDeviceSet>();
+  virtio_ = std::make_unique<virtio::VirtioDeviceSet>(hooks_.block_worker_setup);
   virtio_->AttachFromConfig(config, memory_, ioevents_.get(), slots, config.entropy.has_value());
   fs_ = std::make_unique<virtio::VirtioFsSet>();
   fs_->AttachFromConfig(config.fs, memory_, ioevents_.get(), slots);

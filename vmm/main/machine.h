@@ -44,6 +44,8 @@ struct MachineHooks {
   std::function<void()> io_thread_setup;
   // Run on the virtio-fs thread before its loop (seccomp).
   std::function<void()> fs_thread_setup;
+  // Run on each disk's I/O worker thread first (seccomp).
+  std::function<void()> block_worker_setup;
 };
 
 class Machine {

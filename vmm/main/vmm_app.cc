@@ -121,6 +121,7 @@ void VmmApp::InstanceStart() {
     hooks.vcpu_thread_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kVcpu); };
     hooks.io_thread_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kIo); };
     hooks.fs_thread_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kFs); };
+    hooks.block_worker_setup = [] { seccomp::InstallThreadFilter(seccomp::ThreadKind::kBlockWorker); };
   }
   machine_ = std::make_unique<Machine>(*kvm_, config_, std::move(hooks));
   machine_->Start();
@@ -129,7 +130,7 @@ void VmmApp::InstanceStart() {
     // This thread's set-up (KVM, memory, devices, threads) is done: from now
     // on it only serves the API and the console and ends the process.
     seccomp::InstallThreadFilter(seccomp::ThreadKind::kApi);
-    spdlog::info("seccomp filters installed (vCPU, I/O and API threads)");
+    spdlog::info("seccomp filters installed (vCPU, I/O, disk worker, virtio-fs and API threads)");
   }
   spdlog::info("microVM started: {} vCPU(s), {} MiB, set up in {} us",
                config_.machine_config.vcpu_count, config_.machine_config.mem_size_mib,

@@ -76,6 +76,8 @@ const char* ThreadKindName(ThreadKind kind) {
       return "API";
     case ThreadKind::kFs:
       return "virtio-fs";
+    case ThreadKind::kBlockWorker:
+      return "disk worker";
   }
   return "unknown";
 }
@@ -128,6 +130,12 @@ Allowlist AllowlistFor(ThreadKind kind) {
               "fchmodat", "fchownat", "utimensat", "mkdirat", "mknodat", "unlinkat", "renameat", "renameat2",
               "linkat", "symlinkat", "readlinkat", "geteuid", "fcntl"});
       list.ioctls = {KVM_IRQ_LINE};
+      break;
+    case ThreadKind::kBlockWorker:
+      // vmm/devices/virtio DiskImage on a worker: the data moves by
+      // preadv/pwritev, flush is fdatasync, discard and write-zeroes are
+      // fallocate; the completion rings the I/O thread's eventfd (write).
+      Append(list.syscalls, {"pread64", "pwrite64", "preadv", "pwritev", "fdatasync", "fsync", "fallocate"});
       break;
   }
   return list;

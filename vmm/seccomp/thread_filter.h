@@ -19,6 +19,7 @@ enum class ThreadKind {
   kIo,    // the virtio I/O loop: epoll, eventfds, taps, vsock sockets, disk I/O
   kApi,   // the main loop after InstanceStart: API socket, console, drive swap, exit
   kFs,    // the virtio-fs loop: epoll, eventfds and the *at() calls of the shared directories
+  kBlockWorker,  // a disk's I/O workers: reads, writes, flushes and discards of its image
 };
 
 const char* ThreadKindName(ThreadKind kind);

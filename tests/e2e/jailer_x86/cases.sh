@@ -129,10 +129,13 @@ case "$name" in
     [ "$capbnd" = 0000000000000000 ] || fail "CapBnd: $capbnd"
     [ "$nnp" = 1 ] || fail "NoNewPrivs: $nnp"
     [ "$sec" = 2 ] || fail "Seccomp: $sec (filter mode expected)"
-    threads_filtered=0
+    # Every thread, the disk workers included, runs under its own filter.
+    threads_filtered=0 unfiltered=""
     for t in /proc/$vmm_pid/task/*; do
-      grep -q '^Seccomp:[[:space:]]*2' "$t/status" && threads_filtered=$((threads_filtered + 1))
+      if grep -q '^Seccomp:[[:space:]]*2' "$t/status"; then threads_filtered=$((threads_filtered + 1))
+      else unfiltered="$unfiltered $(cat "$t/comm")[${t##*/}]"; fi
     done
+    [ -z "$unfiltered" ] || fail "hull-vmm threads without a seccomp filter:$unfiltered"
     seen=$(ls /proc/$vmm_pid/root | tr '\n' ' ')
     [ -c "/proc/$vmm_pid/root/dev/kvm" ] || fail "no /dev/kvm in the jail (root holds: $seen)"
     [ ! -e "/proc/$vmm_pid/root/etc" ] && [ ! -e "/proc/$vmm_pid/root/proc/self" ] || fail "the VMM's root is not the jail: $seen"

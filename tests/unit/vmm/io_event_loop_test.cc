@@ -6,6 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
 
 #include "io/io_error.h"
 #include "io/thread_pool.h"
@@ -76,6 +80,40 @@ TEST(ThreadPoolTest, RunsEveryJobAndDrains) {
     for (int i = 0; i < 10; ++i) pool.Submit([&] { n.fetch_add(1); });
   }  // destructor finishes queued jobs
   EXPECT_EQ(n.load(), 110);
+}
+
+TEST(ThreadPoolTest, SetupRunsOnEveryWorkerBeforeAnyJob) {
+  std::mutex mu;
+  std::set<std::thread::id> set_up, ran_on;
+  {
+    ThreadPool pool(3, [&] {
+      std::lock_guard lock(mu);
+      set_up.insert(std::this_thread::get_id());
+    });
+    {
+      std::lock_guard lock(mu);
+      EXPECT_EQ(set_up.size(), 3u);  // all ran before the constructor returned
+    }
+    for (int i = 0; i < 30; ++i) {
+      pool.Submit([&] {
+        std::lock_guard lock(mu);
+        ran_on.insert(std::this_thread::get_id());
+      });
+    }
+    pool.Drain();
+  }
+  EXPECT_FALSE(set_up.count(std::this_thread::get_id()));
+  for (const auto& id : ran_on) EXPECT_TRUE(set_up.count(id));
+}
+
+TEST(ThreadPoolTest, AFailedSetupIsThrownAndNoWorkerIsLeft) {
+  std::atomic<int> calls{0};
+  EXPECT_THROW(ThreadPool(2,
+                          [&] {
+                            if (calls.fetch_add(1) == 1) throw std::runtime_error("no filter");
+                          }),
+               std::runtime_error);
+  EXPECT_EQ(calls.load(), 2);
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ VirtioBlock::VirtioBlock(const BlockOptions& options, io::EventLoop& loop)
       options_(options),
       loop_(loop),
       image_(std::make_shared<const DiskImage>(options.path, options.read_only, options.direct_io)),
-      pool_(options.workers) {
+      pool_(options.workers, options.worker_setup) {
   if (options.serial.size() > kIdBytes) {
     throw DeviceError("drive serial '" + options.serial + "' is longer than 20 bytes");
   }

@@ -7,6 +7,7 @@
 
 #include <sys/uio.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +29,7 @@ struct BlockOptions {
   bool direct_io = false;  // O_DIRECT: bypass the host page cache
   std::string serial;      // answered to GET_ID (at most 20 bytes)
   size_t workers = 2;
+  std::function<void()> worker_setup;  // runs first on each I/O worker (its seccomp filter)
 };
 
 class VirtioBlock : public VirtioDevice {

@@ -82,7 +82,8 @@ void CheckDeviceSet(const config::VmConfig& config) {
   }
 }
 
-VirtioDeviceSet::VirtioDeviceSet() : loop_(std::make_shared<io::EventLoop>()) {}
+VirtioDeviceSet::VirtioDeviceSet(std::function<void()> block_worker_setup)
+    : block_worker_setup_(std::move(block_worker_setup)), loop_(std::make_shared<io::EventLoop>()) {}
 
 VirtioDeviceSet::~VirtioDeviceSet() { loop_->Stop(); }
 
@@ -96,8 +97,9 @@ std::vector<VirtioDeviceSet::Built> VirtioDeviceSet::Build(const config::VmConfi
   }
   for (const auto* d : drives) {
     built.push_back({d->drive_id, Named("drive '" + d->drive_id + "'", [&] {
-                       return std::static_pointer_cast<VirtioDevice>(
-                           std::make_shared<VirtioBlock>(ToBlockOptions(*d), *loop_));
+                       BlockOptions o = ToBlockOptions(*d);
+                       o.worker_setup = block_worker_setup_;
+                       return std::static_pointer_cast<VirtioDevice>(std::make_shared<VirtioBlock>(o, *loop_));
                      })});
   }
   for (const auto& n : config.network_interfaces) {

@@ -40,7 +40,9 @@ void CheckDeviceSet(const config::VmConfig& config);
 
 class VirtioDeviceSet {
  public:
-  VirtioDeviceSet();
+  // `block_worker_setup` runs first on every disk's I/O worker threads
+  // (their seccomp filter; they are started while the devices are built).
+  explicit VirtioDeviceSet(std::function<void()> block_worker_setup = {});
   ~VirtioDeviceSet();  // stops the I/O thread before the devices go
   VirtioDeviceSet(const VirtioDeviceSet&) = delete;
   VirtioDeviceSet& operator=(const VirtioDeviceSet&) = delete;
@@ -84,6 +86,7 @@ class VirtioDeviceSet {
   std::vector<Built> Build(const config::VmConfig& config, bool entropy);
   void Keep(const Built& built, std::shared_ptr<MmioTransport> transport);
 
+  std::function<void()> block_worker_setup_;
   std::shared_ptr<io::EventLoop> loop_;
   std::map<std::string, std::shared_ptr<VirtioBlock>> drives_;
   std::shared_ptr<VirtioBalloon> balloon_;
