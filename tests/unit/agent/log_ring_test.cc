@@ -99,7 +99,7 @@ TEST(LineSplitterTest, AnEndlessLineIsKeptBoundedAndCut) {
   const std::string chunk(1000, 'z');
   for (int i = 0; i < 100; ++i) split.Write(chunk);
   split.Write("\n");
-  const std::string& text = ring.Since(0).lines.at(0).text;
+  const std::string text = ring.Since(0).lines.at(0).text;  // a copy: the Slice is a temporary
   EXPECT_TRUE(text.ends_with(" [cut]"));
   EXPECT_LE(text.size(), LogRing::kMaxLineBytes + 6);
 }
