@@ -19,6 +19,7 @@ namespace http = beast::http;
 using Socket = asio::local::stream_protocol::socket;
 
 constexpr size_t kMaxBody = 1 << 20;
+constexpr std::chrono::milliseconds kAcceptRetry{50};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -82,7 +83,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 HttpServer::HttpServer(asio::io_context& io, const std::string& socket_path, const Router& router,
                        VmController& vm)
-    : path_(socket_path), router_(router), vm_(vm), acceptor_(io) {
+    : path_(socket_path), router_(router), vm_(vm), acceptor_(io), accept_retry_(io) {
   struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0) {
     throw ApiError(
@@ -120,7 +121,14 @@ HttpServer::~HttpServer() {
 void HttpServer::Accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, Socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), router_, vm_)->Read();
+    if (ec) {
+      accept_retry_.expires_after(kAcceptRetry);
+      accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec) Accept();
+      });
+      return;
+    }
+    std::make_shared<Session>(std::move(socket), router_, vm_)->Read();
     Accept();
   });
 }

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,9 @@ class HttpServer {
   const Router& router_;
   VmController& vm_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
+  // After a failed accept (EMFILE: out of fds) the socket stays readable;
+  // accepting again at once would spin this thread, so wait a little.
+  boost::asio::steady_timer accept_retry_;
   bool bound_ = false;
 };
 

@@ -1,8 +1,13 @@
 // The API socket end to end without KVM: HTTP over a real unix socket into
 // the router, keep-alive, malformed HTTP, an existing socket path, cleanup.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -123,6 +128,35 @@ TEST_F(HttpFixture, NonUtf8PathGetsAFaultAndTheServerStaysUp) {
   EXPECT_TRUE(nlohmann::json::accept(response.body())) << response.body();
   auto again = Exchange(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
   EXPECT_EQ(again.result_int(), 200);
+}
+
+// Out of fds, accept fails (EMFILE) while the connection stays queued and
+// the socket readable: the server must wait before trying again, not spin its
+// thread, and serve the connection once fds are free.
+TEST_F(HttpFixture, OutOfFdsTheServerWaitsAndServesLater) {
+  asio::local::stream_protocol::socket socket(client_io);
+  socket.open();
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> hogs;
+  for (int fd; (fd = dup(0)) >= 0;) hogs.push_back(fd);
+  ASSERT_EQ(errno, EMFILE);
+  socket.connect(asio::local::stream_protocol::endpoint(path));  // queued: the server cannot accept it
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  getrusage(RUSAGE_SELF, &after);
+  for (int fd : hogs) close(fd);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  const auto cpu_us = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000000L + r.ru_utime.tv_usec + r.ru_stime.tv_usec;
+  };
+  EXPECT_LT(cpu_us(after) - cpu_us(before), 200000) << "the API thread spun on the failing accept";
+  auto response = Exchange(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_EQ(response.result_int(), 200);
 }
 
 TEST_F(HttpFixture, MalformedHttpGets400) {
