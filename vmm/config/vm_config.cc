@@ -276,7 +276,7 @@ VmConfig ParseVmConfigFile(const std::string& text) {
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
     throw ConfigError(std::string("config file is not valid JSON: ") + e.what());
   }
   FieldReader r(root, "config file",
