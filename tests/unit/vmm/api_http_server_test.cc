@@ -133,13 +133,21 @@ TEST_F(HttpFixture, NonUtf8PathGetsAFaultAndTheServerStaysUp) {
 // Out of fds, accept fails (EMFILE) while the connection stays queued and
 // the socket readable: the server must wait before trying again, not spin its
 // thread, and serve the connection once fds are free.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HULL_TEST_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define HULL_TEST_UNDER_ASAN 1
+#endif
+
 TEST_F(HttpFixture, OutOfFdsTheServerWaitsAndServesLater) {
-  {
-    // One request first, so that the server thread runs before fds run out
-    // (UBSan's first type check of an object probes memory through a pipe).
-    auto warm = Connect();
-    EXPECT_EQ(Exchange(warm, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").result_int(), 200);
-  }
+#ifdef HULL_TEST_UNDER_ASAN
+  // The ASan tree has UBSan too, whose first type check of an object probes
+  // memory through a pipe: with no fd left it reports a false error.
+  GTEST_SKIP() << "needs every fd used up, which UBSan's checks cannot run without";
+#endif
   asio::local::stream_protocol::socket socket(client_io);
   socket.open();
   rlimit saved{};
