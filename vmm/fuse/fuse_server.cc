@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 namespace hull::vmm::fuse {
 namespace {
@@ -67,6 +68,20 @@ std::vector<uint8_t> Error(uint64_t unique, int error) { return Reply(unique, er
 template <typename T>
 std::vector<uint8_t> Result(uint64_t unique, int error, const T& value) {
   return error ? Error(unique, error) : Reply(unique, 0, Bytes(value));
+}
+
+// READ/READDIR: the payload size to produce, what the guest asked but never
+// more than its writable buffers hold after the header.
+uint32_t PayloadSize(uint32_t asked, size_t reply_capacity) {
+  const size_t room = reply_capacity > sizeof(fuse_out_header) ? reply_capacity - sizeof(fuse_out_header) : 0;
+  return static_cast<uint32_t>(std::min<size_t>(asked, room));
+}
+
+// A reply whose payload was appended after room for the header: fill that in.
+std::vector<uint8_t> WithHeader(uint64_t unique, std::vector<uint8_t> reply) {
+  const fuse_out_header out{static_cast<uint32_t>(reply.size()), 0, unique};
+  std::memcpy(reply.data(), &out, sizeof out);
+  return reply;
 }
 
 constexpr uint32_t kWantedInitFlags = FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_PARALLEL_DIROPS |
@@ -301,15 +316,11 @@ std::vector<uint8_t> FuseServer::Dispatch(const fuse_in_header& in, std::span<co
       fuse_read_in rd{};
       if (!r.Read(rd)) return Error(u, EINVAL);
       if (rd.size > kMaxWrite) return Error(u, EINVAL);
-      // Never more than the guest's buffers hold.
-      const size_t room = reply_capacity > sizeof(fuse_out_header) ? reply_capacity - sizeof(fuse_out_header) : 0;
-      const uint32_t size = static_cast<uint32_t>(std::min<size_t>(rd.size, room));
+      const uint32_t size = PayloadSize(rd.size, reply_capacity);
       std::vector<uint8_t> reply(sizeof(fuse_out_header));
       reply.reserve(sizeof(fuse_out_header) + size);
       if (int err = fs_.Read(rd.fh, rd.offset, size, reply)) return Error(u, err);
-      fuse_out_header out{static_cast<uint32_t>(reply.size()), 0, u};
-      std::memcpy(reply.data(), &out, sizeof out);
-      return reply;
+      return WithHeader(u, std::move(reply));
     }
     case FUSE_WRITE: {
       fuse_write_in w{};
@@ -344,13 +355,9 @@ std::vector<uint8_t> FuseServer::Dispatch(const fuse_in_header& in, std::span<co
       fuse_read_in rd{};
       if (!r.Read(rd)) return Error(u, EINVAL);
       if (rd.size > kMaxWrite) return Error(u, EINVAL);
-      const size_t room = reply_capacity > sizeof(fuse_out_header) ? reply_capacity - sizeof(fuse_out_header) : 0;
-      const uint32_t size = static_cast<uint32_t>(std::min<size_t>(rd.size, room));
       std::vector<uint8_t> reply(sizeof(fuse_out_header));
-      if (int err = fs_.ReadDir(rd.fh, rd.offset, size, reply)) return Error(u, err);
-      fuse_out_header out{static_cast<uint32_t>(reply.size()), 0, u};
-      std::memcpy(reply.data(), &out, sizeof out);
-      return reply;
+      if (int err = fs_.ReadDir(rd.fh, rd.offset, PayloadSize(rd.size, reply_capacity), reply)) return Error(u, err);
+      return WithHeader(u, std::move(reply));
     }
     case FUSE_STATFS: {
       fuse_statfs_out out{};
