@@ -197,6 +197,62 @@ class Arguments(unittest.TestCase):
                 main.parse_args(argv)
             self.assertEqual(e.exception.code, 2, argv)
 
+    def test_merge_needs_only(self):
+        for argv in (["--merge"], ["--merge", "--only", "vmm-boot", "--from-json", "x.json"]):
+            with self.assertRaises(SystemExit) as e:
+                main.parse_args(argv)
+            self.assertEqual(e.exception.code, 2, argv)
+
+
+class Merge(unittest.TestCase):
+    """--merge re-runs one benchmark into an earlier run's results and says so."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir)
+        self.build, self.out = os.path.join(self.dir, "build"), os.path.join(self.dir, "out")
+        os.makedirs(os.path.join(self.build, "bin"))
+        os.makedirs(self.out)
+        for tool in ("hull", "hull-vmm"):
+            path = os.path.join(self.build, "bin", tool)
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\nexit 1\n")
+            os.chmod(path, 0o755)
+        for name, fake in (("run_one", lambda name, o, work: {"command": f"new {name}", "status": "ok",
+                                                              "started": "2026-11-23T23:30:00Z", "duration_s": 2,
+                                                              "figures": []}),
+                           ("kvm_mode", lambda build: "nested")):
+            self.addCleanup(setattr, main, name, getattr(main, name))
+            setattr(main, name, fake)
+
+    def test_only_the_named_benchmark_is_replaced(self):
+        earlier = {"schema": main.SCHEMA, "command": "tools/bench/run", "duration_s": 600, "loadavg_at_end": [1, 1, 1],
+                   "build_dir": "build", "kvm": "nested",
+                   "machine": {"date": "2026-11-23T22:00:00Z", "cpu": "cpu", "cores": 2, "versions": {}},
+                   "benchmarks": {n: {"command": f"old {n}", "status": "ok", "started": "2026-11-23T22:00:00Z",
+                                      "duration_s": 1, "figures": []} for n in ("vmm-boot", "scaling")}}
+        with open(os.path.join(self.out, "benchmark-results.json"), "w") as f:
+            json.dump(earlier, f)
+        rc = main.main(["--only", "scaling", "--merge", "--build", self.build, "--out-dir", self.out, "--quiet"])
+        self.assertEqual(rc, 0)
+        with open(os.path.join(self.out, "benchmark-results.json")) as f:
+            doc = json.load(f)
+        self.assertEqual(list(doc["benchmarks"]), ["vmm-boot", "scaling"])  # order kept
+        self.assertEqual(doc["benchmarks"]["vmm-boot"]["command"], "old vmm-boot")
+        self.assertEqual(doc["benchmarks"]["scaling"]["command"], "new scaling")
+        self.assertEqual((doc["duration_s"], doc["machine"]["date"]), (600, "2026-11-23T22:00:00Z"))
+        self.assertEqual([r["benchmarks"] for r in doc["reruns"]], [["scaling"]])
+        self.assertIn("--merge", doc["reruns"][0]["command"])
+        with open(os.path.join(self.out, "benchmark-results.md")) as f:
+            md = f.read()
+        self.assertIn("- re-run afterwards into these results: scaling by `tools/bench/run --only scaling --merge", md)
+        self.assertIn("`new scaling` — ok, 2 s from 2026-11-23T23:30:00Z", md)
+
+    def test_no_earlier_results_is_an_error(self):
+        rc = main.main(["--only", "scaling", "--merge", "--build", self.build, "--out-dir", self.out, "--quiet"])
+        self.assertEqual(rc, 1)
+        self.assertFalse(os.path.exists(os.path.join(self.out, "benchmark-results.md")))
+
 
 if __name__ == "__main__":
     unittest.main()

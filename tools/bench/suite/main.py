@@ -68,6 +68,10 @@ PARSER_OF = {"vmm-boot": collect.vmm_boot, "hull-run": collect.oci_run, "scaling
              "virtio": collect.virtio}
 
 
+def utc_now():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def progress(o, text):
     if not o.quiet:
         print(f"bench: {time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
@@ -77,6 +81,7 @@ def run_one(name, o, work):
     cmd, files = plan(name, o, work)
     log_path = files.get("stderr_log") or os.path.join(work, f"{name}.log")
     progress(o, f"{name}: starting ({' '.join(cmd[1:])})")
+    started = utc_now()
     t0 = time.monotonic()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
@@ -95,7 +100,7 @@ def run_one(name, o, work):
     took = time.monotonic() - t0
     shown = (c.replace(work, "$WORK") for c in cmd)  # the work directory is temporary
     entry = {"command": " ".join(os.path.relpath(c, REPO) if c.startswith(REPO + "/") else c for c in shown),
-             "rc": rc, "duration_s": round(took, 1), "loadavg_after": machine.loadavg()}
+             "rc": rc, "started": started, "duration_s": round(took, 1), "loadavg_after": machine.loadavg()}
     try:
         missing = [p for p in files.values() if not os.path.exists(p)]
         if missing:
@@ -154,6 +159,9 @@ def parse_args(argv):
                    help="where the JSON, markdown and charts go (default docs/)")
     p.add_argument("--from-json", metavar="JSON",
                    help="run nothing: redraw the charts and rewrite the markdown from an earlier run's JSON")
+    p.add_argument("--merge", action="store_true",
+                   help="run the benchmarks given (--only) and replace just theirs in the earlier run's JSON in "
+                        "--out-dir, keeping the others; the JSON and markdown list each re-run with its date")
     p.add_argument("--keep", action="store_true", help="keep the work directory with every raw output")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     o = p.parse_args(argv)
@@ -173,6 +181,8 @@ def parse_args(argv):
         p.error("--counts takes positive integers separated by commas, e.g. 1,2,5")
     if not o.counts or min(o.counts) < 1:
         p.error("--counts takes positive integers separated by commas, e.g. 1,2,5")
+    if o.merge and (o.from_json or not o.only):
+        p.error("--merge re-runs the benchmarks named by --only into an earlier run's results; give --only, not --from-json")
     o.build = os.path.abspath(o.build)
     o.out_dir = os.path.abspath(o.out_dir)
     return o
@@ -180,9 +190,13 @@ def parse_args(argv):
 
 def write_outputs(doc, o, work, t0, final):
     doc["l1"] = next((b.get("env") for b in doc["benchmarks"].values() if (b.get("env") or {}).get("l1_kernel")), {})
-    doc["loadavg_at_end"] = machine.loadavg()
-    doc["duration_s"] = round(time.monotonic() - t0, 1)
-    doc["complete"] = final
+    if o.merge:  # the first run's own figures stay; the re-run's go into its entry
+        rerun = doc["reruns"][-1]
+        rerun.update(loadavg_at_end=machine.loadavg(), duration_s=round(time.monotonic() - t0, 1), complete=final)
+    else:
+        doc["loadavg_at_end"] = machine.loadavg()
+        doc["duration_s"] = round(time.monotonic() - t0, 1)
+        doc["complete"] = final
     if final:
         progress(o, "drawing the charts")
     drawn, doc["chart_errors"] = charts.draw_all(doc, o.out_dir, work)
@@ -197,15 +211,23 @@ def write_outputs(doc, o, work, t0, final):
         progress(o, f"wrote {json_path}, {md_path} and {sum(1 for p in drawn.values() if p)} chart(s)")
 
 
-def rerender(o):
+def load_results(path):
+    """An earlier run's JSON document, or None after saying why it cannot be used."""
     try:
-        with open(o.from_json) as f:
+        with open(path) as f:
             doc = json.load(f)
     except (OSError, ValueError) as e:
-        print(f"bench: cannot read {o.from_json}: {e}", file=sys.stderr)
-        return 1
+        print(f"bench: cannot read {path}: {e}", file=sys.stderr)
+        return None
     if doc.get("schema") != SCHEMA:
-        print(f"bench: {o.from_json} is not a {SCHEMA} document (schema {doc.get('schema')!r})", file=sys.stderr)
+        print(f"bench: {path} is not a {SCHEMA} document (schema {doc.get('schema')!r})", file=sys.stderr)
+        return None
+    return doc
+
+
+def rerender(o):
+    doc = load_results(o.from_json)
+    if doc is None:
         return 1
     os.makedirs(o.out_dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="hull-bench-")
@@ -235,14 +257,19 @@ def main(argv=None):
                   file=sys.stderr)
             return 1
     os.makedirs(o.out_dir, exist_ok=True)
+    run = {"command": "tools/bench/run " + " ".join(argv), "build_dir": o.build, "rounds": o.rounds, "quick": o.quick,
+           "machine": machine.describe(REPO), "kvm": kvm_mode(o.build), "programs": programs(o.build)}
+    if o.merge:
+        doc = load_results(os.path.join(o.out_dir, "benchmark-results.json"))
+        if doc is None:
+            return 1
+        doc.setdefault("reruns", []).append(dict(run, benchmarks=list(o.names)))
+    else:
+        doc = {"schema": SCHEMA, **run, "benchmarks": {}}
     work = tempfile.mkdtemp(prefix="hull-bench-")
     t0 = time.monotonic()
-    doc = {"schema": SCHEMA, "command": "tools/bench/run " + " ".join(argv), "build_dir": o.build,
-           "rounds": o.rounds, "quick": o.quick, "machine": machine.describe(REPO), "kvm": kvm_mode(o.build),
-           "programs": programs(o.build),
-           "benchmarks": {}}
-    progress(o, f"{len(o.names)} benchmark(s), {o.rounds} round(s) each; load average {doc['machine']['loadavg_at_start']}; "
-                f"KVM: {doc['kvm']}")
+    progress(o, f"{len(o.names)} benchmark(s), {o.rounds} round(s) each; load average {run['machine']['loadavg_at_start']}; "
+                f"KVM: {run['kvm']}")
     try:
         for i, name in enumerate(o.names):
             doc["benchmarks"][name] = run_one(name, o, work)
@@ -255,7 +282,7 @@ def main(argv=None):
             shutil.rmtree(work, ignore_errors=True)
     for err in doc.get("chart_errors", []):
         print(f"bench: chart not drawn: {err}", file=sys.stderr)
-    failed = [n for n, b in doc["benchmarks"].items() if b["status"] == "failed"]
+    failed = [n for n in o.names if doc["benchmarks"][n]["status"] == "failed"]
     if failed:
         print(f"bench: failed: {', '.join(failed)} (see the markdown for why)", file=sys.stderr)
         return 1

@@ -85,6 +85,12 @@ def render(doc, charts, md_path):
         f"- where KVM ran: {doc.get('kvm')}; vmm-boot, hull-run and scaling run directly where this host's "
         "KVM is usable, agent-start, container-start and virtio always in the nested L1",
     ]
+    for r in doc.get("reruns", []):
+        rm = r.get("machine", {})
+        lines.append(f"- re-run afterwards into these results: {', '.join(r.get('benchmarks', []))} by `{r.get('command')}` "
+                     f"on {rm.get('date')}, {r.get('duration_s', 0) / 60:.1f} min, load average {rm.get('loadavg_at_start')} "
+                     f"-> {r.get('loadavg_at_end')}, hull commit {rm.get('hull_commit')}"
+                     f"{' (with uncommitted changes)' if rm.get('hull_tree_dirty') else ''}")
     progs = doc.get("programs") or {}
     if progs:
         lines.append("- measured: " + ", ".join(f"{k} ({v['bytes'] / 1048576:.1f} MiB, built {v['modified']})"
@@ -103,6 +109,7 @@ def render(doc, charts, md_path):
             lines += [f"![{titles.get(k, k)}]({rel(p)})", ""]
     for name, bench in doc["benchmarks"].items():
         lines += ["", f"## {name}", "", f"`{bench['command']}` — {bench['status']}, {bench['duration_s']:.0f} s"
+                  + (f" from {bench['started']}" if bench.get("started") else "")
                   + (f" (exit status {bench['rc']})" if bench.get("rc") else "")]
         env = bench.get("env") or {}
         if env.get("l1_cpus"):
