@@ -57,6 +57,9 @@ MicroVm::MicroVm(MicroVmSpec spec)
   std::vector<std::string> taps;
   for (const auto& n : spec_.nets) taps.push_back(n.tap);
   options.jail = JailFor(spec_.runtime, spec_.state_dir, taps, spec_.mem_mib);  // HULL_JAILER=off: none
+  if (options.jail) {
+    for (const auto& share : spec_.shares) options.jail->share_dirs.push_back(share.path);
+  }
   options.extra_args = ConfinementArgs(spec_.runtime.confinement);              // --seccomp
   options.log_note = spec_.runtime.confinement.note;
   // Generous: with many sandboxes starting at once on a busy (or nested) host
@@ -77,6 +80,9 @@ MicroVm::MicroVm(MicroVmSpec spec)
                                   {"path_on_host", d.path.string()},
                                   {"is_root_device", false},
                                   {"is_read_only", d.read_only}});
+  }
+  for (const auto& share : spec_.shares) {
+    api_->Put("/fs/" + share.tag, {{"tag", share.tag}, {"path", share.path.string()}, {"read_only", false}});
   }
   for (const auto& n : spec_.nets) {
     nlohmann::json body = {{"iface_id", n.id}, {"host_dev_name", n.tap}};

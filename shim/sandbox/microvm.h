@@ -31,6 +31,14 @@ struct NetSpec {
   std::string guest_mac;  // empty: the VMM picks one
 };
 
+// A host directory served to the guest over virtio-fs (PUT /fs/{tag}); the
+// guest mounts it with `mount -t virtiofs <tag> DIR`. With a jail it must be
+// a shared mount point (hull-jailer --share-dir).
+struct FsShareSpec {
+  std::string tag;
+  std::filesystem::path path;
+};
+
 // Guest RAM of a sandbox unless configured otherwise. Only memory the guest
 // touches costs the host (and free page reporting returns what it frees),
 // but the guest kernel's page descriptors (64 bytes per 4 KiB page, 1.6%)
@@ -50,6 +58,7 @@ struct MicroVmSpec {
   bool free_page_reporting = true;
   std::vector<DriveSpec> drives;    // guest sees them as /dev/vda, /dev/vdb, ... in order
   std::vector<NetSpec> nets;
+  std::vector<FsShareSpec> shares;
   std::string netns;                // start the VMM in this network namespace (path); empty: ours
   std::string extra_boot_args;
   bool die_with_parent = true;

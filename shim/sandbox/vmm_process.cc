@@ -154,6 +154,7 @@ VmmProcess::VmmProcess(VmmProcessOptions options) : options_(std::move(options))
             AbsoluteNormal(options_.api_socket.parent_path())};
     for (const auto& f : jail->files) args.insert(args.end(), {"--file", f.string()});
     for (const auto& t : jail->taps) args.insert(args.end(), {"--tap", t});
+    for (const auto& d : jail->share_dirs) args.insert(args.end(), {"--share-dir", AbsoluteNormal(d)});
     if (!options_.netns.empty()) args.insert(args.end(), {"--netns", options_.netns});
     if (jail->memory_max) args.insert(args.end(), {"--memory-max", std::to_string(jail->memory_max)});
     if (jail->pids_max) args.insert(args.end(), {"--pids-max", std::to_string(jail->pids_max)});

@@ -31,6 +31,9 @@ struct VmmJail {
   std::filesystem::path chroot_base;
   std::vector<std::filesystem::path> files;      // bind-mounted read-only
   std::vector<std::string> taps;                 // handed to uid:gid in the netns
+  // virtio-fs shares (shared mount points), bound read-write at their path
+  // as slaves; the VMM then keeps the file capabilities a passthrough needs.
+  std::vector<std::filesystem::path> share_dirs;
   uint64_t memory_max = 0;                       // bytes; 0: no limit
   uint64_t pids_max = 0;                         // 0: no limit
   // <chroot_base>/hull-vmm/<id>/root, the VMM's "/" (chroot_base is

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include "vm_sandbox/mount_table.h"
+
 namespace hull::vm_sandbox {
 namespace fs = std::filesystem;
 
@@ -51,6 +53,12 @@ std::string CleanUpSandboxState(const fs::path& state_dir, const fs::path& rootf
   }
   if (!rootfs_mountpoint.empty() && ::umount2(rootfs_mountpoint.c_str(), MNT_DETACH) == 0) {
     report << "unmounted " << rootfs_mountpoint.string() << "; ";
+  }
+  // Never remove through a mount (a virtio-fs share's container rootfs or
+  // volume): detach what is mounted below first, keep the directory if that fails.
+  if (const auto left = DetachMountsBelow(state_dir); !left.empty()) {
+    report << left.front().string() << " is still mounted: " << state_dir.string() << " kept";
+    return report.str();
   }
   if (fs::exists(state_dir, ec)) {
     fs::remove_all(state_dir, ec);

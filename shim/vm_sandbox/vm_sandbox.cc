@@ -12,6 +12,7 @@
 #include "sandbox/sandbox_error.h"
 #include "vm_sandbox/cgroup_metrics.h"
 #include "vm_sandbox/drive_slots.h"
+#include "vm_sandbox/mount_table.h"
 #include "vm_sandbox/pod_bind_roots.h"
 #include "vm_sandbox/pod_network.h"
 #include "vm_sandbox/rootfs_mounts.h"
@@ -211,29 +212,37 @@ void VmSandbox::DetachRootfs(const std::string& container_id) {
   fs::remove(RootfsImagePath(static_cast<size_t>(slot)), ec);  // a cache link: the cache keeps its entry
 }
 
-void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& config_json) {
+void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& config_json, RootfsMode mode) {
   fs::create_directories(options_.state_dir);
-  const fs::path image = RootfsImagePath(0);
-  BuildRootfsImage(request, config_json, image);
-  // Spare read-only drives for the sandbox's later containers (no hot-plug:
-  // see drive_slots.h), each on a one-sector placeholder, which no erofs
-  // image can be mistaken for (its superblock starts at byte 1024).
-  {
-    std::ofstream empty(EmptySlotImagePath(), std::ios::binary | std::ios::trunc);
-    empty << std::string(512, '\0');
-    if (!empty.flush()) throw shim::SandboxError("cannot write " + EmptySlotImagePath().string());
-  }
-  slots_.emplace(1 + options_.spare_rootfs_slots);
-  slots_->Acquire(request.id());  // slot 0: "rootfs", /dev/vda
-
+  mode_ = mode;
   shim::MicroVmSpec spec;
   spec.id = request.id();
   spec.state_dir = options_.state_dir;
   spec.runtime = options_.runtime;
   spec.vcpus = options_.vcpus;
   spec.mem_mib = boot_mib_;
-  spec.drives.push_back({"rootfs", image, /*read_only=*/true});
-  for (size_t slot = 1; slot < slots_->count(); ++slot) spec.drives.push_back({DriveSlots::DriveId(slot), EmptySlotImagePath(), true});
+  if (mode == RootfsMode::kVirtioFs) {
+    // No disks: every container's rootfs and volumes go through the one share.
+    share_ = std::make_unique<PodShare>(options_.state_dir / "share");
+    spec.shares.push_back({kShareTag, share_->root()});
+  } else {
+    const fs::path image = RootfsImagePath(0);
+    BuildRootfsImage(request, config_json, image);
+    // Spare read-only drives for the sandbox's later containers (no hot-plug:
+    // see drive_slots.h), each on a one-sector placeholder, which no erofs
+    // image can be mistaken for (its superblock starts at byte 1024).
+    {
+      std::ofstream empty(EmptySlotImagePath(), std::ios::binary | std::ios::trunc);
+      empty << std::string(512, '\0');
+      if (!empty.flush()) throw shim::SandboxError("cannot write " + EmptySlotImagePath().string());
+    }
+    slots_.emplace(1 + options_.spare_rootfs_slots);
+    slots_->Acquire(request.id());  // slot 0: "rootfs", /dev/vda
+    spec.drives.push_back({"rootfs", image, /*read_only=*/true});
+    for (size_t slot = 1; slot < slots_->count(); ++slot) {
+      spec.drives.push_back({DriveSlots::DriveId(slot), EmptySlotImagePath(), true});
+    }
+  }
   if (auto netns = NetworkNamespacePath(config_json)) {  // the pod's: taps mirrored to its veths
     network_ = std::make_unique<PodNetwork>(*netns, options_.log);
     spec.netns = *netns;
@@ -259,7 +268,26 @@ void VmSandbox::BootVm(const v2::CreateTaskRequest& request, const std::string& 
   std::string hostname = parsed.is_object() ? parsed.value("hostname", std::string()) : std::string();
   sandbox.set_hostname((hostname.empty() ? request.id() : hostname).substr(0, 63));
   if (network_) DescribeForAgent(*network_, sandbox);
+  if (share_) {  // mounted once; containers come and go below it
+    auto* mount = sandbox.add_guest_mounts();
+    mount->set_source(kShareTag);
+    mount->set_fstype("virtiofs");
+    mount->set_mount_point(kGuestShareDir);
+  }
   agent_->CreateSandbox(sandbox);
+}
+
+void VmSandbox::ShareRootfs(const v2::CreateTaskRequest& request, const fs::path& rootfs_dir,
+                            const std::vector<ShareBind>& binds) {
+  std::vector<RootfsMount> mounts;
+  for (const auto& m : request.rootfs()) {
+    mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
+  }
+  const auto sharing = std::chrono::steady_clock::now();
+  share_->AddContainer(request.id(), mounts, rootfs_dir, binds);
+  LogPhase("rootfs and " + std::to_string(binds.size()) + " volume(s) of " + request.id() +
+               " mounted into the virtio-fs share",
+           sharing);
 }
 
 void VmSandbox::LogPhase(std::string_view what, std::chrono::steady_clock::time_point since) const {
@@ -337,7 +365,18 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
       throw TtrpcError(Code::kInvalidArgument, "create " + request.id() + ": " + e.what());
     }
   }
-  Translate("create", [&] { shim::TakeBindsIntoImage(guest_spec); });
+  // erofs: bind mounts dropped (their snapshots go into the image);
+  // virtio-fs: served live from the share (the first container's choice
+  // holds for the whole sandbox).
+  RootfsMode mode = mode_;
+  std::vector<ShareBind> share_binds;
+  try {
+    if (!vm_) mode = RootfsModeOf(guest_spec, std::getenv(kRootfsVariable));
+    if (mode == RootfsMode::kVirtioFs) share_binds = ShareBindMounts(guest_spec, request.id());
+  } catch (const PodShareError& e) {
+    throw TtrpcError(Code::kInvalidArgument, "create " + request.id() + ": " + e.what());
+  }
+  if (mode == RootfsMode::kErofs) Translate("create", [&] { shim::TakeBindsIntoImage(guest_spec); });
   if (cri.role == shim::CriRole::kContainer) {
     auto sandbox = containers_.find(cri.sandbox_id);
     if (sandbox == containers_.end() || !vm_) {
@@ -373,18 +412,25 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
     try {
       if (first) {
         boot_mib_ = boot_mib;
-        BootVm(request, config_json);
-      } else {
+        BootVm(request, config_json, mode);
+      } else if (mode == RootfsMode::kErofs) {
         slot = AttachRootfs(request, config_json);
       }
       shim::agentpb::CreateContainerRequest create;
       create.set_container_id(request.id());
       create.set_oci_config_json(guest_config_json);
-      auto* block = create.mutable_rootfs()->mutable_block();
-      block->set_device(DriveSlots::GuestDevice(slot));
-      block->set_fstype("erofs");
-      block->set_writable_overlay(true);
-      block->set_expected_size_bytes(fs::file_size(RootfsImagePath(slot)));
+      if (mode == RootfsMode::kVirtioFs) {
+        const std::string root = guest_spec.value("/root/path"_json_pointer, std::string("rootfs"));
+        const fs::path rootfs_dir = fs::path(root).is_absolute() ? fs::path(root) : fs::path(request.bundle()) / root;
+        ShareRootfs(request, rootfs_dir, share_binds);
+        create.mutable_rootfs()->set_directory(GuestRootfsDir(request.id()));
+      } else {
+        auto* block = create.mutable_rootfs()->mutable_block();
+        block->set_device(DriveSlots::GuestDevice(slot));
+        block->set_fstype("erofs");
+        block->set_writable_overlay(true);
+        block->set_expected_size_bytes(fs::file_size(RootfsImagePath(slot)));
+      }
       const auto creating = std::chrono::steady_clock::now();
       container->init.guest_pid = agent_->CreateContainer(create);
       LogPhase("container created in the guest", creating);
@@ -392,6 +438,8 @@ v2::CreateTaskResponse VmSandbox::Create(const v2::CreateTaskRequest& request) {
       // nothing half-made stays behind
       if (first) {
         StopVmLocked();
+      } else if (share_) {
+        share_->RemoveContainer(request.id());
       } else {
         DetachRootfs(request.id());
       }
@@ -512,6 +560,9 @@ v2::DeleteResponse VmSandbox::Delete(const v2::DeleteRequest& request) {
   } catch (const shim::SandboxError&) {
     // The VM is stopped below when this was its last container, which removes it anyway.
   }
+  // The share's mounts go now whatever the agent said: lazily, so a guest
+  // that still holds files there keeps only its open files, not the mounts.
+  if (share_) share_->RemoveContainer(request.id());
   take(container.init);
   for (auto& [id, exec] : container.execs) take(*exec);
   auto owned = std::move(containers_[request.id()]);
@@ -720,7 +771,15 @@ std::unique_ptr<shim::AgentClient> VmSandbox::StopVmLocked() {
   vm_.reset();
   boot_mib_ = balloon_mib_ = 0;
   slots_.reset();
+  share_.reset();  // after the VMM: it served it
+  mode_ = RootfsMode::kErofs;
   network_.reset();  // after the VMM: it held the taps
+  // Never remove through a mount: a container's snapshot or a hostPath
+  // volume still mounted below the state directory would lose its files.
+  if (const auto left = DetachMountsBelow(options_.state_dir); !left.empty()) {
+    if (options_.log) options_.log->error("{} stays: {} is still mounted below it", options_.state_dir.string(), left.front().string());
+    return std::move(agent_);
+  }
   std::error_code ec;
   fs::remove_all(options_.state_dir, ec);
   // The caller decides when the client goes: waiters and stdio pumps may

@@ -1,6 +1,8 @@
 // The Task service's sandbox backed by a real microVM: the first container's
-// Create boots hull-vmm with its rootfs as a read-only erofs disk, dials the
-// agent over hybrid vsock, and from then on every task call is an agent call.
+// Create boots hull-vmm with its rootfs as a read-only erofs disk (or, with
+// io.hull.rootfs=virtiofs / HULL_ROOTFS=virtiofs, shares the snapshot and
+// volumes over virtio-fs: pod_share.h), dials the agent over hybrid vsock,
+// and from then on every task call is an agent call.
 // The last Delete (or Shutdown) stops the VM and removes the state directory.
 #pragma once
 
@@ -22,6 +24,7 @@
 #include "task/sandbox.h"
 #include "vm_sandbox/drive_slots.h"
 #include "vm_sandbox/pod_memory.h"
+#include "vm_sandbox/pod_share.h"
 #include "vm_sandbox/pod_network.h"
 #include "vm_sandbox/process_stdio.h"
 
@@ -94,7 +97,11 @@ class VmSandbox final : public task::Sandbox {
 
   Container& FindContainer(const std::string& id);
   Process& FindProcess(const std::string& id, const std::string& exec_id);
-  void BootVm(const task::v2::CreateTaskRequest& request, const std::string& config_json);
+  void BootVm(const task::v2::CreateTaskRequest& request, const std::string& config_json, RootfsMode mode);
+  // virtio-fs: mounts the container's snapshot and volumes into the share.
+  // `rootfs_dir` is used when containerd sent no rootfs mounts.
+  void ShareRootfs(const task::v2::CreateTaskRequest& request, const std::filesystem::path& rootfs_dir,
+                   const std::vector<ShareBind>& binds);
   std::filesystem::path RootfsImagePath(size_t slot) const;
   std::filesystem::path EmptySlotImagePath() const;
   // Builds (or takes from the cache) the container's read-only rootfs image.
@@ -131,7 +138,9 @@ class VmSandbox final : public task::Sandbox {
   std::unique_ptr<PodNetwork> network_;  // before vm_: outlives it
   std::unique_ptr<shim::MicroVm> vm_;
   std::unique_ptr<shim::AgentClient> agent_;
-  std::optional<DriveSlots> slots_;  // while the VM runs
+  std::optional<DriveSlots> slots_;  // while the VM runs (erofs mode)
+  RootfsMode mode_ = RootfsMode::kErofs;  // the running VM's, chosen by its first container
+  std::unique_ptr<PodShare> share_;       // while the VM runs (virtio-fs mode)
   unsigned boot_mib_ = 0;            // the running VM's memory
   unsigned balloon_mib_ = 0;         // its balloon's target
   std::map<std::string, std::unique_ptr<Container>> containers_;

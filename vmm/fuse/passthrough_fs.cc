@@ -130,9 +130,9 @@ int PassthroughFs::EnterChild(int parent_fd, std::string_view name, fuse_entry_o
 }
 
 void PassthroughFs::GiveTo(int parent_fd, std::string_view name, Caller who) const {
-  // Only root may give files away; for any other VMM user this fails and
+  // Only root, or a VMM that kept CAP_CHOWN (hull-jailer --share-dir), may
+  // give files away; for any other VMM user this fails (EPERM, ignored) and
   // the file stays the VMM's, which is what that user can offer.
-  if (::geteuid() != 0) return;
   (void)::fchownat(parent_fd, Str(name).c_str(), who.uid, who.gid, AT_SYMLINK_NOFOLLOW);
 }
 

@@ -74,6 +74,12 @@ void ValidateForStart(const JailOptions& o) {
     RequireRegularFile(f, "--file");
   }
   for (const auto& d : o.socket_dirs) ValidateMirroredPath(d, "--socket-dir");
+  for (const auto& d : o.share_dirs) {
+    ValidateMirroredPath(d, "--share-dir");
+    struct stat st {};
+    if (::lstat(d.c_str(), &st) != 0) throw JailerError::FromErrno("--share-dir " + d.string(), errno);
+    if (!S_ISDIR(st.st_mode)) throw JailerError("--share-dir " + d.string() + " is not a directory (nor may it be a symlink)");
+  }
   if (!o.netns.empty() && !o.netns.is_absolute()) throw JailerError("--netns must be an absolute path");
   for (const auto& tap : o.taps) {
     if (tap.empty() || tap.size() >= 16 || tap.find('/') != std::string::npos) {

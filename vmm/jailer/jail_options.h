@@ -32,6 +32,12 @@ struct JailOptions {
   std::vector<std::filesystem::path> files;        // bind-mounted read-only at the same path
   std::vector<std::filesystem::path> socket_dirs;  // created inside, owned by uid:gid, 0700
   std::vector<std::string> taps;           // persistent taps handed to uid:gid (TUNSETOWNER)
+  // Directories served to the guest over virtio-fs: bind-mounted read-write
+  // at the same path as slaves of the host's mount, so what the host mounts
+  // below them later (a container's rootfs) reaches the VMM. With any, the
+  // VMM also gets its own /proc/self/fd (the passthrough reopens files there)
+  // and the file capabilities a passthrough needs (kShareCapabilities).
+  std::vector<std::filesystem::path> share_dirs;
   CgroupLimits limits;
   std::optional<uint64_t> nofile;          // RLIMIT_NOFILE
   bool die_with_parent = false;

@@ -89,6 +89,8 @@ void ExecInJail(const JailOptions& options) {
     CreateDeviceNode(layout, "/dev/net/tun", options.uid, options.gid);
   }
   for (const auto& d : options.socket_dirs) CreateOwnedDir(layout, d, options.uid, options.gid);
+  for (const auto& d : options.share_dirs) CreateMountPointDir(layout, d);
+  if (!options.share_dirs.empty()) CreateMountPointDir(layout, "/proc/self/fd");
 
   if (options.limits.any()) {
     rollback.JoinedCgroup();  // set first: a half-made cgroup is removed too
@@ -103,11 +105,12 @@ void ExecInJail(const JailOptions& options) {
   for (const auto& tap : options.taps) HandTapTo(tap, options.uid, options.gid);
 
   const pid_t parent = ::getppid();
-  EnterJail(layout, files);
+  EnterJail(layout, files, options.share_dirs);
   rollback.Disarm();  // the host's tree is out of sight now: CleanUpJail's job
 
   if (options.nofile) SetOpenFileLimit(*options.nofile);
-  DropPrivileges(options.uid, options.gid);
+  DropPrivileges(options.uid, options.gid,
+                 options.share_dirs.empty() ? std::vector<int>{} : ShareCapabilities());
   if (options.die_with_parent) {
     // A credential change clears the parent-death signal: set it again.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -58,6 +58,18 @@ void CreatePlaceholder(const JailLayout& layout, const fs::path& path) {
   ::close(fd);
 }
 
+void CreateMountPointDir(const JailLayout& layout, const fs::path& path) {
+  const fs::path target = layout.InRoot(path);
+  MakeParents(layout, path);
+  if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw JailerError::FromErrno("cannot create " + target.string(), errno);
+  }
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw JailerError(target.string() + " is not a directory");
+  }
+}
+
 void CreateOwnedDir(const JailLayout& layout, const fs::path& path, uid_t uid, gid_t gid) {
   const fs::path target = layout.InRoot(path);
   MakeParents(layout, path);

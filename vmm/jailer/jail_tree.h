@@ -20,6 +20,10 @@ void CreateJailDir(const JailLayout& layout);
 // the mount point a bind mount of `path` covers.
 void CreatePlaceholder(const JailLayout& layout, const std::filesystem::path& path);
 
+// An empty directory at InRoot(path), root-owned 0755 like its parents: the
+// mount point a bind mount of the directory `path` covers.
+void CreateMountPointDir(const JailLayout& layout, const std::filesystem::path& path);
+
 // A directory at InRoot(path) owned by uid:gid, mode 0700 (its parents root-owned 0755).
 void CreateOwnedDir(const JailLayout& layout, const std::filesystem::path& path, uid_t uid, gid_t gid);
 

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   std::string exec_file;
   std::string chroot_base = o.chroot_base.string();
   std::string cgroup_root = o.cgroup_root.string();
-  std::vector<std::string> files, socket_dirs;
+  std::vector<std::string> files, socket_dirs, share_dirs;
   std::string netns;
   CLI::App cli{"hull-jailer: run hull-vmm in a per-VM jail (see docs/security.md)"};
   cli.add_option("--id", o.id, "The VM's id: names <chroot-base>/<exec name>/<id> and the cgroup")->required();
@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   cli.add_option("--netns", netns, "Network namespace (path) to run the VMM in");
   cli.add_option("--file", files, "A file the VMM may read, bind-mounted read-only at the same path (repeatable)");
   cli.add_option("--socket-dir", socket_dirs, "A directory the VMM may create sockets in, same path (repeatable)");
+  cli.add_option("--share-dir", share_dirs,
+                 "A shared mount point served over virtio-fs: bound read-write at the same path, receiving the "
+                 "host's later mounts below it; gives the VMM /proc/self/fd and file capabilities (repeatable)");
   cli.add_option("--tap", o.taps, "A persistent tap (in --netns) the VMM may attach to (repeatable)");
   cli.add_option("--cpus", o.limits.cpus, "cgroup CPU bandwidth limit, in CPUs (e.g. 1.5)");
   // CLI11 reads "-1" (and numbers past 2^64) into a uint64_t without an error,
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
   o.netns = netns;
   for (const auto& f : files) o.files.emplace_back(f);
   for (const auto& d : socket_dirs) o.socket_dirs.emplace_back(d);
+  for (const auto& d : share_dirs) o.share_dirs.emplace_back(d);
   try {
     if (cleanup) {
       CleanUpJail(o.chroot_base, o.exec_file, o.id, o.cgroup_root);

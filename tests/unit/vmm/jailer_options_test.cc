@@ -103,6 +103,23 @@ TEST_F(JailerStartOptions, TraversalInFilesOrSocketDirsIsRefused) {
   EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("--socket-dir"), std::string::npos);
 }
 
+TEST_F(JailerStartOptions, ShareDirsMustBeRealDirectories) {
+  fs::create_directories(dir_ / "share");
+  o_.share_dirs = {dir_ / "share"};
+  EXPECT_EQ(ErrorOf([&] { ValidateForStart(o_); }), "");
+  o_.share_dirs = {dir_ / "kernel"};
+  EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("is not a directory"), std::string::npos);
+  o_.share_dirs = {dir_ / "missing"};
+  EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("--share-dir"), std::string::npos);
+  fs::create_directory_symlink(dir_ / "share", dir_ / "link");
+  o_.share_dirs = {dir_ / "link"};  // a symlink could point the jail at any host directory
+  EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("symlink"), std::string::npos);
+  o_.share_dirs = {"relative/share"};
+  EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("absolute"), std::string::npos);
+  o_.share_dirs = {dir_ / "share" / ".." / "share"};
+  EXPECT_NE(ErrorOf([&] { ValidateForStart(o_); }).find("'..'"), std::string::npos);
+}
+
 TEST_F(JailerStartOptions, CgroupRootMustBeAbsoluteAndNormal) {
   // Found by the bad-input matrix: a relative or empty --cgroup-root was taken as is.
   for (const char* bad : {"", "-1", "../../../escaped", "/sys/fs/cgroup/../.."}) {
