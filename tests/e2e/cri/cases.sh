@@ -33,6 +33,12 @@ if [ "$1" != inner ]; then
             "ranges": [[{"subnet": "10.89.0.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}}$vanish]}
 JSON
   export CRI_WORK=$work
+  # virtiofs: the shim shares rootfs and volumes over virtio-fs (containerd's
+  # environment reaches the shim); the test's volumes lie below an allowed root.
+  if [ "$1" = virtiofs ]; then
+    mkdir -p "$work/volumes"
+    export HULL_ROOTFS=virtiofs HULL_POD_BIND_ROOTS=$work/volumes
+  fi
   sh "$R/opt/with-containerd" --image "$R/opt/busybox.tar" --image "$R/opt/pause.tar" \
     --cri hull.local/pause:latest --cni-conf-dir "$work/cni" --cni-bin-dir "$work/cni-bin" -- sh "$0" inner "$1"
   rc=$?
@@ -311,5 +317,88 @@ bad-input)
   grep -q "network namespace" "$CRI_WORK/err" || fail "the error does not say the network namespace is missing"
   no_leftovers
   echo "bad input: clear errors, nothing left" ;;
+virtiofs)
+  # Rootfs and a hostPath volume over the sandbox's virtio-fs share (with
+  # HULL_ROOTFS=virtiofs, set above): no disk image is built, the container's
+  # root is the snapshot itself, the volume is live both ways.
+  vol=$CRI_WORK/volumes/data
+  mkdir -p "$vol"; echo "from the host" > "$vol/host.txt"
+  pod_config share "$CRI_WORK/share.pod.json"
+  cat > "$CRI_WORK/share.ctr.json" <<JSON
+{"metadata": {"name": "share-c", "attempt": 0},
+ "image": {"image": "hull.local/busybox:latest"},
+ "command": ["sh", "-c", "echo started > /started-marker; sleep 100000"],
+ "mounts": [{"container_path": "/data", "host_path": "$vol"}],
+ "log_path": "share-c.log",
+ "linux": {}}
+JSON
+  now_ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }  # busybox date has no %N
+  t0=$(now_ms)
+  POD=$(cri --get /pod_sandbox_id runp --runtime hull "$CRI_WORK/share.pod.json") || fail "RunPodSandbox share"
+  CTR_ID=$(cri --get /container_id create "$POD" "$CRI_WORK/share.ctr.json" "$CRI_WORK/share.pod.json") || fail "CreateContainer"
+  cri start "$CTR_ID" >/dev/null || fail "StartContainer $CTR_ID"
+  echo "pod + container ready over virtio-fs in $(( $(now_ms) - t0 )) ms"
+  state=$(ls -d /run/hull/shim/*/) || fail "no sandbox state directory"
+  ls "$state"
+  ! ls "$state" | grep -q '\.erofs$' || fail "rootfs images were built in virtio-fs mode: $(ls "$state")"
+  grep " ${state}share" /proc/mounts || fail "nothing of the pod is mounted in its share ${state}share"
+  grep -q " ${state}share/$CTR_ID/rootfs " /proc/mounts || fail "the container's snapshot is not mounted in the share"
+  grep -q " ${state}share/$CTR_ID/volumes/0 " /proc/mounts || fail "the volume is not mounted in the share"
+  exec_out "$CTR_ID" cat /proc/mounts > "$CRI_WORK/mounts"; cat "$CRI_WORK/mounts"
+  grep -q '^hullshare / virtiofs ' "$CRI_WORK/mounts" || fail "the container's / is not the virtio-fs share"
+  grep -q '^hullshare /data virtiofs ' "$CRI_WORK/mounts" || fail "the container's /data is not the virtio-fs share"
+  [ "$(exec_out "$CTR_ID" cat /started-marker)" = started ] || fail "the container's command did not run"
+  # Its write to / landed in the snapshot's upper directory on the host.
+  found=$(find "$CONTAINERD_ROOT" -path '*snapshots*' -name started-marker 2>/dev/null | head -1)
+  [ -n "$found" ] && [ "$(cat "$found")" = started ] || fail "the container's write is not in its snapshot on the host"
+  echo "container's write to / is on the host at $found"
+  # The volume: host -> container, container -> host, and host changes later.
+  [ "$(exec_out "$CTR_ID" cat /data/host.txt)" = "from the host" ] || fail "the container does not read the host's file"
+  exec_out "$CTR_ID" sh -c 'echo from the guest > /data/guest.txt' >/dev/null
+  [ "$(cat "$vol/guest.txt" 2>/dev/null)" = "from the guest" ] || fail "the host does not read the container's file"
+  echo "later" > "$vol/later.txt"; echo "changed" > "$vol/host.txt"
+  sleep 2  # the guest caches attributes for 1 s
+  [ "$(exec_out "$CTR_ID" cat /data/later.txt)" = later ] || fail "a file the host made later is not seen"
+  [ "$(exec_out "$CTR_ID" cat /data/host.txt)" = changed ] || fail "the host's change is not seen"
+  owner=$(stat -c %u:%g "$vol/guest.txt"); echo "file the container (root) wrote is owned by $owner on the host"
+  # The pod's CRI files reach the container through the share too.
+  files=$CONTAINERD_ROOT/io.containerd.grpc.v1.cri/sandboxes/$POD
+  exec_out "$CTR_ID" cat /etc/hosts > "$CRI_WORK/in-pod.hosts"
+  cmp -s "$files/hosts" "$CRI_WORK/in-pod.hosts" || fail "/etc/hosts differs from the CRI's"
+  # A jailed VMM keeps only the four file capabilities the share needs.
+  vmm_pid=$(cat "${state}vmm.pid")
+  uid=$(awk '/^Uid:/ {print $2}' "/proc/$vmm_pid/status"); capeff=$(awk '/^CapEff:/ {print $2}' "/proc/$vmm_pid/status")
+  echo "hull-vmm $vmm_pid: uid $uid, CapEff $capeff"
+  if [ -x /opt/hull/bin/hull-jailer ]; then
+    [ "$uid" != 0 ] || fail "hull-jailer is installed but hull-vmm runs as root"
+    [ "$capeff" = 000000000000000f ] || fail "the jailed VMM's capabilities are $capeff, expected 000000000000000f (chown, dac_override, dac_read_search, fowner)"
+  fi
+  # A volume outside the allowed roots is still refused, and takes no share.
+  cat > "$CRI_WORK/hostetc.ctr.json" <<JSON
+{"metadata": {"name": "hostetc", "attempt": 0},
+ "image": {"image": "hull.local/busybox:latest"},
+ "command": ["cat", "/host-etc/shadow"],
+ "mounts": [{"container_path": "/host-etc", "host_path": "/etc", "readonly": true}],
+ "log_path": "hostetc.log",
+ "linux": {}}
+JSON
+  hc=$(cri --get /container_id create "$POD" "$CRI_WORK/hostetc.ctr.json" "$CRI_WORK/share.pod.json") || fail "CreateContainer hostetc"
+  if cri start "$hc" 2> "$CRI_WORK/err"; then fail "a container with a hostPath volume of /etc was started"; fi
+  cat "$CRI_WORK/err"
+  grep -q "/etc for /host-etc is outside the host paths a pod may mount" "$CRI_WORK/err" || fail "the error does not name the volume"
+  [ ! -e "${state}share/$hc" ] || fail "the refused container has a directory in the share"
+  cri rm "$hc" > /dev/null || fail "RemoveContainer of the refused container"
+  [ "$(exec_out "$CTR_ID" echo alive)" = alive ] || fail "the pod's container did not survive the refused one"
+  # Deleting the container unmounts its part of the share; the pod keeps its own.
+  cri stop "$CTR_ID" > /dev/null || fail "StopContainer"
+  cri rm "$CTR_ID" > /dev/null || fail "RemoveContainer"
+  ! grep -q " ${state}share/$CTR_ID/" /proc/mounts || fail "the deleted container's mounts stayed: $(grep "$CTR_ID" /proc/mounts)"
+  [ ! -e "${state}share/$CTR_ID" ] || fail "the deleted container's share directory stayed"
+  remove_pod "$POD"
+  no_leftovers "$POD"
+  # Nothing was deleted through a mount: the volume's files are all there.
+  [ "$(cat "$vol/host.txt")" = changed ] && [ "$(cat "$vol/guest.txt")" = "from the guest" ] \
+    || fail "the volume lost files when the pod went: $(ls -la "$vol")"
+  echo "rootfs and hostPath volume over virtio-fs: OK" ;;
 *) echo "cases.sh: unknown case $1" >&2; exit 2 ;;
 esac
