@@ -106,5 +106,18 @@ class RunBlockTest(unittest.TestCase):
         self.assertIn("timed out after 1 s", slow.detail)
 
 
+class ExitStatusTest(unittest.TestCase):
+    def results(self, *statuses):
+        (block,) = parse.parse("d.md", doc("<!-- doctest: run -->", "```sh", "true", "```"))
+        return [run.Result(block, s) for s in statuses]
+
+    def test_a_run_of_no_block_is_skipped_not_passed(self):
+        self.assertEqual(run.exit_status(self.results("not-run", "not-run")), run.NOTHING_RAN)
+        self.assertEqual(run.exit_status(self.results()), run.NOTHING_RAN)
+        self.assertEqual(run.exit_status(self.results("not-run", "passed")), 0)
+        self.assertEqual(run.exit_status(self.results("passed", "failed")), 1)
+        self.assertEqual(run.exit_status(self.results("not-run", "unmarked")), 1)
+
+
 if __name__ == "__main__":
     unittest.main()

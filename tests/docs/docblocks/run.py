@@ -136,6 +136,18 @@ def run_all(docs_blocks, args, source, log):
     return results
 
 
+NOTHING_RAN = 77  # CTest's SKIP_RETURN_CODE for docs.blocks(-slow): a run of no block is not a pass
+
+
+def exit_status(results):
+    """1 when a block failed or is unmarked; NOTHING_RAN when no block ran at all; else 0."""
+    if any(r.status in ("failed", "unmarked") for r in results):
+        return 1
+    if not any(r.status == "passed" for r in results):
+        return NOTHING_RAN
+    return 0
+
+
 def summary(docs, results):
     """Lines of the closing summary: one per doc, then every failure and not-run reason."""
     lines = [f"{'doc':28} {'run':>4} {'passed':>6} {'failed':>6} {'not-run':>7} {'unmarked':>8}"]
