@@ -339,6 +339,38 @@ shim-killed|shim-terminated)
     echo "container rm:"; timeout 60 $CTR container rm c5
     echo removed
     i=0; while [ -n "$(ls -A /run/hull/shim 2>/dev/null)" ]; do i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.1; done' ;;
+virtiofs-shim-killed)
+  # The annotation io.hull.rootfs=virtiofs (VMM not jailed here): a bind
+  # volume is live in the container; then kill -9 of the shim: its delete
+  # must take the share's mounts down before removing the state directory,
+  # so the volume and the snapshot keep every file.
+  mkdir -p /tmp/vol && echo "from the host" > /tmp/vol/host.txt
+  run_case '
+    set -e
+    $CTR run -d '"$RT"' --annotation io.hull.rootfs=virtiofs --mount type=bind,src=/tmp/vol,dst=/data,options=rbind:rw \
+      '"$IMG"' c6 sh -c "cat /data/host.txt > /data/copied.txt; echo from the guest > /data/guest.txt; sleep 1000"
+    i=0; while [ ! -s /tmp/vol/guest.txt ]; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: the container never wrote into the volume"; exit 1; }; sleep 0.1; done
+    [ "$(cat /tmp/vol/copied.txt)" = "from the host" ] || { echo "FAIL: the container read \"$(cat /tmp/vol/copied.txt)\" from the volume"; exit 1; }
+    grep " /run/hull/shim/.*/share" /proc/mounts || { echo "FAIL: no virtio-fs share mounted"; exit 1; }
+    ! ls /run/hull/shim/*/ | grep -q "\.erofs$" || { echo "FAIL: an erofs image was built in virtio-fs mode"; exit 1; }
+    [ "$($CTR task exec --exec-id e1 c6 sh -c "grep -c \"^hullshare / virtiofs\" /proc/mounts")" = 1 ] || { echo "FAIL: / is not the virtio-fs share"; exit 1; }
+    shim=""
+    for c in /proc/[0-9]*/comm; do
+      [ "$(cat "$c" 2>/dev/null)" = containerd-shim ] && shim=$(basename "$(dirname "$c")")
+    done
+    [ -n "$shim" ] || { echo "FAIL: no shim process found"; exit 1; }
+    kill -KILL "$shim"
+    i=0; while $CTR task ls | grep c6 | grep -q RUNNING; do i=$((i+1)); [ $i -lt 300 ] || { echo "FAIL: task still RUNNING after the shim died"; exit 1; }; sleep 0.1; done
+    timeout 60 $CTR task rm c6 || true
+    timeout 60 $CTR container rm c6
+    i=0; while [ -n "$(ls -A /run/hull/shim 2>/dev/null)" ]; do i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.1; done'
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    for f in host.txt copied.txt guest.txt; do
+      [ -s /tmp/vol/$f ] || { echo "FAIL: the volume lost $f when the shim was killed: $(ls -la /tmp/vol)"; rc=1; }
+    done
+  fi
+  (exit $rc) ;;
 *) echo "cases.sh: unknown case $1" >&2; exit 2 ;;
 esac
 rc=$?
