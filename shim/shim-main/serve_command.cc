@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -118,6 +119,10 @@ int RunServe(const ShimFlags& flags) {
   vm_sandbox::VmSandboxOptions sandbox_options;
   sandbox_options.state_dir = vm_sandbox::SandboxStateDir(flags.namespace_, flags.id);
   sandbox_options.runtime = shim::DiscoverRuntimePaths();
+  if (const char* agent_timeout = std::getenv("HULL_AGENT_TIMEOUT"); agent_timeout != nullptr && *agent_timeout != '\0') {
+    sandbox_options.agent_timeout = shim::AgentTimeoutFrom(agent_timeout, sandbox_options.agent_timeout);
+    log->info("waiting up to {} s for a new microVM's agent (HULL_AGENT_TIMEOUT)", sandbox_options.agent_timeout.count());
+  }
   sandbox_options.log = log;
   vm_sandbox::VmSandbox sandbox(sandbox_options);
   {
