@@ -245,8 +245,32 @@ class Merge(unittest.TestCase):
         self.assertIn("--merge", doc["reruns"][0]["command"])
         with open(os.path.join(self.out, "benchmark-results.md")) as f:
             md = f.read()
-        self.assertIn("- re-run afterwards into these results: scaling by `tools/bench/run --only scaling --merge", md)
+        self.assertIn("- scaling: measured by a separate run, `tools/bench/run --only scaling --merge", md)
         self.assertIn("`new scaling` — ok, 2 s from 2026-11-23T23:30:00Z", md)
+
+    def test_merge_from_another_run(self):
+        def results(path, date, names):
+            with open(path, "w") as f:
+                json.dump({"schema": main.SCHEMA, "command": f"tools/bench/run {date}", "duration_s": 60,
+                           "loadavg_at_end": [1, 1, 1], "build_dir": "build", "kvm": "nested",
+                           "machine": {"date": date, "cpu": "cpu", "cores": 2, "versions": {}},
+                           "benchmarks": {n: {"command": f"{date} {n}", "status": "ok", "duration_s": 1,
+                                              "figures": []} for n in names}}, f)
+        results(os.path.join(self.out, "benchmark-results.json"), "first", ["scaling"])
+        beside = os.path.join(self.dir, "beside.json")
+        results(beside, "second", ["virtio", "vmm-boot"])
+        rc = main.main(["--merge-from", beside, "--out-dir", self.out, "--note", "ran beside the first", "--quiet"])
+        self.assertEqual(rc, 0)
+        with open(os.path.join(self.out, "benchmark-results.json")) as f:
+            doc = json.load(f)
+        self.assertEqual(list(doc["benchmarks"]), ["vmm-boot", "virtio", "scaling"])  # the suite's order
+        self.assertEqual(doc["benchmarks"]["virtio"]["command"], "second virtio")
+        self.assertEqual((doc["command"], doc["reruns"][0]["command"]), ("tools/bench/run first", "tools/bench/run second"))
+        with open(os.path.join(self.out, "benchmark-results.md")) as f:
+            self.assertIn("- virtio, vmm-boot: measured by a separate run, `tools/bench/run second`, on second, 1.0 min, "
+                          "load average None -> [1, 1, 1], hull commit None; ran beside the first", f.read())
+        with self.assertRaises(SystemExit):
+            main.parse_args(["--merge-from", beside, "--only", "virtio"])
 
     def test_no_earlier_results_is_an_error(self):
         rc = main.main(["--only", "scaling", "--merge", "--build", self.build, "--out-dir", self.out, "--quiet"])

@@ -19,7 +19,7 @@ from . import charts, collect, machine, report
 SCHEMA = "hull-bench/1"
 HERE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # tools/bench
 REPO = os.path.dirname(os.path.dirname(HERE))
-NAMES = ("vmm-boot", "hull-run", "agent-start", "container-start", "cri", "virtio", "scaling")
+NAMES = ("vmm-boot", "hull-run", "agent-start", "container-start", "cri", "virtio", "virtiofs", "scaling")
 
 
 class SuiteError(Exception):
@@ -60,12 +60,16 @@ def plan(name, o, work):
         return ([f"{REPO}/tests/e2e/virtio_x86/bench/virtio-bench", "--vmm", vmm, "--kernel", kernel,
                  "--rounds", str(o.rounds), "--bytes", str(1 << 20 if o.quick else 16 << 20), "--raw", f("virtio.txt")],
                 {"raw": f("virtio.txt")})
+    if name == "virtiofs":
+        return ([f"{HERE}/virtiofs", "--rounds", str(o.rounds), "--image-mib", "20" if o.quick else "100",
+                 "--large-mib", "8" if o.quick else "40", "--vmm", vmm, "--kernel", kernel, "--shim", shim,
+                 "--initrd", initrd, "--out", f("virtiofs.json")], {"result_json": f("virtiofs.json")})
     raise SuiteError(f"unknown benchmark {name}")
 
 
 PARSER_OF = {"vmm-boot": collect.vmm_boot, "hull-run": collect.oci_run, "scaling": collect.oci_run,
              "agent-start": collect.agent_start, "container-start": collect.container_start, "cri": collect.cri,
-             "virtio": collect.virtio}
+             "virtio": collect.virtio, "virtiofs": collect.virtiofs}
 
 
 def utc_now():
@@ -161,7 +165,11 @@ def parse_args(argv):
                    help="run nothing: redraw the charts and rewrite the markdown from an earlier run's JSON")
     p.add_argument("--merge", action="store_true",
                    help="run the benchmarks given (--only) and replace just theirs in the earlier run's JSON in "
-                        "--out-dir, keeping the others; the JSON and markdown list each re-run with its date")
+                        "--out-dir, keeping the others; the JSON (reruns) and the markdown list each re-run with its date")
+    p.add_argument("--merge-from", metavar="JSON",
+                   help="run nothing: put the benchmarks of another run's JSON (e.g. one that ran beside this one) "
+                        "into --out-dir's results, listed as a separate run with its own date")
+    p.add_argument("--note", help="a sentence kept with this run (or with the merged one) in the JSON and the markdown")
     p.add_argument("--keep", action="store_true", help="keep the work directory with every raw output")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     o = p.parse_args(argv)
@@ -181,6 +189,8 @@ def parse_args(argv):
         p.error("--counts takes positive integers separated by commas, e.g. 1,2,5")
     if not o.counts or min(o.counts) < 1:
         p.error("--counts takes positive integers separated by commas, e.g. 1,2,5")
+    if o.merge_from and (o.merge or o.from_json or o.only):
+        p.error("--merge-from runs nothing: give it alone (with --out-dir and --note)")
     if o.merge and (o.from_json or not o.only):
         p.error("--merge re-runs the benchmarks named by --only into an earlier run's results; give --only, not --from-json")
     o.build = os.path.abspath(o.build)
@@ -246,9 +256,31 @@ def rerender(o):
     return 0
 
 
+def merge_from(o):
+    """Puts another run's benchmarks into --out-dir's results as a separate run, then redraws."""
+    json_path = os.path.join(o.out_dir, "benchmark-results.json")
+    doc, other = load_results(json_path), load_results(o.merge_from)
+    if doc is None or other is None:
+        return 1
+    run = {k: other.get(k) for k in ("command", "build_dir", "rounds", "quick", "machine", "kvm", "programs",
+                                     "loadavg_at_end", "duration_s", "complete")}
+    run.update(benchmarks=list(other["benchmarks"]), note=o.note)
+    doc.setdefault("reruns", []).append(run)
+    merged = dict(doc["benchmarks"], **other["benchmarks"])
+    doc["benchmarks"] = {n: merged[n] for n in sorted(merged, key=lambda n: NAMES.index(n) if n in NAMES else len(NAMES))}
+    doc["l1"] = next((b.get("env") for b in doc["benchmarks"].values() if (b.get("env") or {}).get("l1_kernel")), {})
+    with open(json_path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    o.from_json = json_path
+    return rerender(o)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     o = parse_args(argv)
+    if o.merge_from:
+        return merge_from(o)
     if o.from_json:
         return rerender(o)
     for tool in ("hull-vmm", "hull"):
@@ -263,9 +295,9 @@ def main(argv=None):
         doc = load_results(os.path.join(o.out_dir, "benchmark-results.json"))
         if doc is None:
             return 1
-        doc.setdefault("reruns", []).append(dict(run, benchmarks=list(o.names)))
+        doc.setdefault("reruns", []).append(dict(run, benchmarks=list(o.names), note=o.note))
     else:
-        doc = {"schema": SCHEMA, **run, "benchmarks": {}}
+        doc = {"schema": SCHEMA, **run, "note": o.note, "benchmarks": {}}
     work = tempfile.mkdtemp(prefix="hull-bench-")
     t0 = time.monotonic()
     progress(o, f"{len(o.names)} benchmark(s), {o.rounds} round(s) each; load average {run['machine']['loadavg_at_start']}; "

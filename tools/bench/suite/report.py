@@ -21,8 +21,9 @@ def figure_table(figs):
         first = True
         for subject, v in f["values"].items():
             ratio = ""
-            if subject != "hull":
-                r = f["ratios"].get(f"hull/{subject}")
+            keys = [k for k in f["ratios"] if k.endswith(f"/{subject}")]  # hull/PEER, or virtiofs/erofs
+            if keys:
+                r = f["ratios"][keys[0]]
                 ratio = "-" if r is None else f"**{r:.2f}**"
             failed = f" ({v['failed']} failed)" if v.get("failed") else ""
             lines.append(f"| {f['name'] if first else ''} | {_unit(f['unit']) + (' ↑' if f['better'] == 'higher' else '') if first else ''} "
@@ -71,6 +72,7 @@ def render(doc, charts, md_path):
         + ("." if doc.get("complete", True) else " so far: **the run is incomplete** (it was cut short "
            "or is still running)."),
         "",
+    ] + ([doc["note"], ""] if doc.get("note") else []) + [
         "Every comparison is measured side by side with its peer in ONE run (the same nested L1, "
         "unless noted), so the **ratio** is the number to read: under nested TCG absolute times "
         "are 10-100x slower than bare metal and noisy (DESIGN.md).",
@@ -87,10 +89,11 @@ def render(doc, charts, md_path):
     ]
     for r in doc.get("reruns", []):
         rm = r.get("machine", {})
-        lines.append(f"- re-run afterwards into these results: {', '.join(r.get('benchmarks', []))} by `{r.get('command')}` "
+        lines.append(f"- {', '.join(r.get('benchmarks', []))}: measured by a separate run, `{r.get('command')}`, "
                      f"on {rm.get('date')}, {r.get('duration_s', 0) / 60:.1f} min, load average {rm.get('loadavg_at_start')} "
                      f"-> {r.get('loadavg_at_end')}, hull commit {rm.get('hull_commit')}"
-                     f"{' (with uncommitted changes)' if rm.get('hull_tree_dirty') else ''}")
+                     f"{' (with uncommitted changes)' if rm.get('hull_tree_dirty') else ''}"
+                     + (f"; {r['note']}" if r.get("note") else ""))
     progs = doc.get("programs") or {}
     if progs:
         lines.append("- measured: " + ", ".join(f"{k} ({v['bytes'] / 1048576:.1f} MiB, built {v['modified']})"
