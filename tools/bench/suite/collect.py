@@ -177,6 +177,37 @@ def cri(result_json):
     return {"figures": figs, "env": doc.get("l1", {})}
 
 
+def virtiofs(result_json):
+    """tools/bench/virtiofs --out (JSON): the image over virtio-fs vs as an erofs disk. The subjects are
+    the two file systems (both hull), so the ratio is virtiofs/erofs."""
+    with open(result_json) as f:
+        doc = json.load(f)
+    vm = doc.get("vm") or {}
+    tree = doc.get("tree") or {}
+    figs = []
+    for fid, key, label, unit, better in (
+            ("virtiofs_first_output", "first_output_ms",
+             "first start of a {mib} MiB image, cold → first output (erofs: mkfs.erofs + boot)", "ms", "lower"),
+            ("virtiofs_large_read", "large_read_mibs", "sequential read of a {large} MiB file in the guest", "MiB/s", "higher"),
+            ("virtiofs_small_files", "small_files_mibs", "tar of {files} small files in the guest", "MiB/s", "higher"),
+            ("virtiofs_walk", "walk_ms", "metadata walk (find) of {files} files in the guest", "ms", "lower")):
+        values = {fs: summarize(((vm.get(key) or {}).get(fs) or {}).get("samples") or []) for fs in ("virtiofs", "erofs")}
+        f = figure(label.format(mib=round((tree.get("bytes") or 0) / 1048576), large=round((tree.get("large_bytes") or 0) / 1048576),
+                                files=tree.get("small_files", "?")),
+                   unit, better, values, peer_of="virtiofs",
+                   note="hull-vmm's virtio-fs share vs an erofs image on virtio-blk, same tree, same L1; ratio virtiofs/erofs")
+        f["id"] = fid
+        figs.append(f)
+    ctr = ((doc.get("ctr") or {}).get("first_output_ms")) or {}
+    if ctr:
+        f = figure("`ctr run --rm` of the image through containerd, cold → first output", "ms", "lower",
+                   {fs: summarize((ctr.get(fs) or {}).get("samples") or []) for fs in ("virtiofs", "erofs")},
+                   peer_of="virtiofs", note="the shim's default erofs rootfs vs io.hull.rootfs=virtiofs; ratio virtiofs/erofs")
+        f["id"] = "virtiofs_ctr_first_output"
+        figs.append(f)
+    return {"figures": figs, "env": doc.get("l1", {}), "tree": tree}
+
+
 def virtio(raw):
     """virtio-bench --raw: "RESULT <vmm> <metric> <value>"."""
     rows, bad = {}, 0
@@ -235,7 +266,7 @@ def oci_run(jsonl):
 
 
 PARSERS = {"vmm-boot": vmm_boot, "agent-start": agent_start, "container-start": container_start, "cri": cri,
-           "virtio": virtio, "oci-run": oci_run}
+           "virtio": virtio, "virtiofs": virtiofs, "oci-run": oci_run}
 
 
 def _cell(s):

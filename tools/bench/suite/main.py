@@ -19,7 +19,7 @@ from . import charts, collect, machine, report
 SCHEMA = "hull-bench/1"
 HERE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # tools/bench
 REPO = os.path.dirname(os.path.dirname(HERE))
-NAMES = ("vmm-boot", "hull-run", "agent-start", "container-start", "cri", "virtio", "scaling")
+NAMES = ("vmm-boot", "hull-run", "agent-start", "container-start", "cri", "virtio", "virtiofs", "scaling")
 
 
 class SuiteError(Exception):
@@ -60,12 +60,16 @@ def plan(name, o, work):
         return ([f"{REPO}/tests/e2e/virtio_x86/bench/virtio-bench", "--vmm", vmm, "--kernel", kernel,
                  "--rounds", str(o.rounds), "--bytes", str(1 << 20 if o.quick else 16 << 20), "--raw", f("virtio.txt")],
                 {"raw": f("virtio.txt")})
+    if name == "virtiofs":
+        return ([f"{HERE}/virtiofs", "--rounds", str(o.rounds), "--image-mib", "20" if o.quick else "100",
+                 "--large-mib", "8" if o.quick else "40", "--vmm", vmm, "--kernel", kernel, "--shim", shim,
+                 "--initrd", initrd, "--out", f("virtiofs.json")], {"result_json": f("virtiofs.json")})
     raise SuiteError(f"unknown benchmark {name}")
 
 
 PARSER_OF = {"vmm-boot": collect.vmm_boot, "hull-run": collect.oci_run, "scaling": collect.oci_run,
              "agent-start": collect.agent_start, "container-start": collect.container_start, "cri": collect.cri,
-             "virtio": collect.virtio}
+             "virtio": collect.virtio, "virtiofs": collect.virtiofs}
 
 
 def utc_now():

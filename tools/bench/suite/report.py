@@ -21,8 +21,9 @@ def figure_table(figs):
         first = True
         for subject, v in f["values"].items():
             ratio = ""
-            if subject != "hull":
-                r = f["ratios"].get(f"hull/{subject}")
+            keys = [k for k in f["ratios"] if k.endswith(f"/{subject}")]  # hull/PEER, or virtiofs/erofs
+            if keys:
+                r = f["ratios"][keys[0]]
                 ratio = "-" if r is None else f"**{r:.2f}**"
             failed = f" ({v['failed']} failed)" if v.get("failed") else ""
             lines.append(f"| {f['name'] if first else ''} | {_unit(f['unit']) + (' ↑' if f['better'] == 'higher' else '') if first else ''} "
