@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/global_options.h"
+#include "sandbox/microvm.h"
 
 namespace hull::cli {
 
@@ -45,7 +46,7 @@ struct CreateOptions {
   std::string console_socket;
   unsigned preserve_fds = 0;
   unsigned vcpus = 1;
-  unsigned memory_mib = 256;
+  unsigned memory_mib = shim::kDefaultGuestMemMib;  // the shim's default too
   unsigned agent_timeout_s = 60;
   std::string vmm, kernel, initrd;
 };

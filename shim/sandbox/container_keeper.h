@@ -29,7 +29,7 @@ struct CreateKeeperOptions {
   std::string config_text;        // the bundle's config.json
   RuntimePaths runtime;
   unsigned vcpus = 1;
-  unsigned mem_mib = 256;
+  unsigned mem_mib = kDefaultGuestMemMib;
   std::chrono::seconds agent_timeout{60};
   std::string console_socket;     // required when record.terminal
   GuestNetworkFactory network;    // empty: the guest has no NIC
