@@ -15,6 +15,7 @@
 #include <string>
 
 #include "runtime/child_setup.h"
+#include "runtime/exec_lookup.h"
 #include "runtime/error.h"
 #include "runtime/files.h"
 
@@ -133,6 +134,10 @@ void do_setns(int fd, int type, const char* what) {
       throw_errno("sethostname");
     if (plan.stdio.terminal) make_terminal(plan, sync);
     child::setup_stdio(plan);
+    // As runc: a missing program fails create (Docker's 127), not start.
+    const oci::Process& p = plan.process;
+    if (auto err = find_executable_error(p.args.empty() ? std::string() : p.args[0], p.env, p.cwd))
+      throw RuntimeError(ErrorKind::invalid_argument, *err);
   } catch (const RuntimeError& e) {
     child_fail(sync, e);
   }

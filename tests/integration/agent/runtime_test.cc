@@ -233,15 +233,18 @@ TEST_F(AgentRuntimeTest, BadInputIsRefusedAndLeavesNothingBehind) {
   json badmount = default_spec({"true"});
   badmount["mounts"].push_back({{"destination", "/x"}, {"type", "nosuchfs"}, {"source", "none"}});
   EXPECT_EQ(kind_of("badmount", badmount, RootfsSource{rootfs_, {}}), ErrorKind::internal);
+  // A missing program fails create, as runc's does, in runc's words.
   json noexec = default_spec({"/bin/does-not-exist"});
-  rt_->create("noexec", noexec.dump(), RootfsSource{rootfs_, {}});
   try {
-    rt_->start("noexec");
-    FAIL() << "start must report the failed exec";
+    rt_->create("noexec", noexec.dump(), RootfsSource{rootfs_, {}});
+    FAIL() << "create must report the missing program";
   } catch (const RuntimeError& e) {
-    EXPECT_NE(std::string(e.what()).find("does-not-exist"), std::string::npos) << e.what();
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find(
+                  "exec: \"/bin/does-not-exist\": stat /bin/does-not-exist: no such file or directory"),
+              std::string::npos)
+        << e.what();
   }
-  rt_->remove("noexec", false);
   EXPECT_TRUE(rt_->ids().empty());
   EXPECT_EQ(read_file("/proc/self/mountinfo"), mounts_before);
   if (auto mount = find_cgroup2_mount()) {
