@@ -18,13 +18,15 @@ namespace hull::shim {
 
 namespace agentpb = ::hull::agent::v1;
 
+// Each agent call's deadline unless the caller sets another. Generous: under
+// nested TCG (CI) one exec in the guest can take tens of seconds.
+inline constexpr std::chrono::seconds kDefaultAgentCallTimeout{120};
+
 class AgentClient {
  public:
   // Takes ownership of `connected_fd` (a stream already connected to the
   // agent's port, e.g. from DialGuestPort).
-  explicit AgentClient(UniqueFd connected_fd,
-                       // Generous: under nested TCG (CI) one exec in the guest can take tens of seconds.
-                       std::chrono::milliseconds call_timeout = std::chrono::seconds(120));
+  explicit AgentClient(UniqueFd connected_fd, std::chrono::milliseconds call_timeout = kDefaultAgentCallTimeout);
 
   agentpb::HealthResponse Health();
   void CreateSandbox(const agentpb::CreateSandboxRequest& request);

@@ -62,13 +62,9 @@ MicroVm::MicroVm(MicroVmSpec spec)
   }
   options.extra_args = ConfinementArgs(spec_.runtime.confinement);              // --seccomp
   options.log_note = spec_.runtime.confinement.note;
-  // Generous: with many sandboxes starting at once on a busy (or nested) host
-  // the VMM's start and InstanceStart took over 10 s (tools/bench/run
-  // scaling), and a VMM that dies is noticed at once anyway.
-  constexpr auto kVmmTimeout = std::chrono::seconds(60);
-  options.ready_timeout = kVmmTimeout;
+  options.ready_timeout = spec_.vmm_timeout;
   process_ = std::make_unique<VmmProcess>(options);
-  api_ = std::make_unique<VmmClient>(options.api_socket, kVmmTimeout);
+  api_ = std::make_unique<VmmClient>(options.api_socket, spec_.vmm_timeout);
   api_->SetFileHook([vmm = process_.get()](const fs::path& file) { vmm->ExposeFile(file); });
 
   api_->Put("/machine-config", {{"vcpu_count", spec_.vcpus}, {"mem_size_mib", spec_.mem_mib}});

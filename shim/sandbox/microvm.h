@@ -62,6 +62,11 @@ struct MicroVmSpec {
   std::string netns;                // start the VMM in this network namespace (path); empty: ours
   std::string extra_boot_args;
   bool die_with_parent = true;
+  // How long hull-vmm may take to serve its API after it was spawned, and
+  // to answer each request. Generous: with many sandboxes starting at once
+  // on a busy (or nested) host the VMM's start and InstanceStart took over
+  // 10 s (tools/bench/run scaling), and a VMM that dies is noticed at once.
+  std::chrono::seconds vmm_timeout{60};
 };
 
 class MicroVm {

@@ -97,13 +97,13 @@ VmmConfinement ConfinementFrom(unsigned euid, const char* jailer, const char* se
   return c;
 }
 
-std::chrono::seconds AgentTimeoutFrom(const char* value, std::chrono::seconds fallback) {
+std::chrono::seconds StartTimeoutFrom(const char* value, std::chrono::seconds fallback) {
   if (value == nullptr || *value == '\0') return fallback;
   char* end = nullptr;
   errno = 0;
   const long seconds = std::strtol(value, &end, 10);
   if (errno != 0 || *end != '\0' || value[0] < '0' || value[0] > '9' || seconds < 1 || seconds > 3600) {
-    throw SandboxError(std::string("HULL_AGENT_TIMEOUT='") + value +
+    throw SandboxError(std::string("HULL_START_TIMEOUT='") + value +
                        "' is not a timeout: give whole seconds from 1 to 3600 (or unset it for the default of " +
                        std::to_string(fallback.count()) + ")");
   }

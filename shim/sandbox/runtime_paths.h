@@ -54,13 +54,14 @@ RuntimePaths DiscoverRuntimePaths(const std::filesystem::path& self = {});
 // Throws SandboxError for a value it does not understand.
 VmmConfinement ConfinementFrom(unsigned euid, const char* jailer, const char* seccomp, const char* fixed_uid);
 
-// How long the shim waits for a new microVM's agent (kernel boot, init,
-// agent listening) from the HULL_AGENT_TIMEOUT value (whole seconds, 1 to
-// 3600; nullptr or empty: `fallback`). containerd passes its environment to
-// the shim and has no per-runtime flag for it; many sandboxes booting at
-// once on a slow host (nested TCG) need more than the default. A VMM that
-// dies ends the wait at once, so a long value only costs for a hung guest.
-// Throws SandboxError for anything else.
-std::chrono::seconds AgentTimeoutFrom(const char* value, std::chrono::seconds fallback);
+// How long the shim waits at each step of starting a sandbox (hull-vmm
+// serving its API, the guest's kernel, init and agent coming up; each
+// agent call then gets at least as long) from the HULL_START_TIMEOUT value:
+// whole seconds from 1 to 3600; nullptr or empty: `fallback`. containerd
+// passes its environment to the shim and has no per-runtime flag for it;
+// many sandboxes starting at once on a slow host (nested TCG) need more
+// than the default. A VMM that dies ends the wait at once, so a long value
+// only costs for a hung one. Throws SandboxError for anything else.
+std::chrono::seconds StartTimeoutFrom(const char* value, std::chrono::seconds fallback);
 
 }  // namespace hull::shim

@@ -119,9 +119,9 @@ int RunServe(const ShimFlags& flags) {
   vm_sandbox::VmSandboxOptions sandbox_options;
   sandbox_options.state_dir = vm_sandbox::SandboxStateDir(flags.namespace_, flags.id);
   sandbox_options.runtime = shim::DiscoverRuntimePaths();
-  if (const char* agent_timeout = std::getenv("HULL_AGENT_TIMEOUT"); agent_timeout != nullptr && *agent_timeout != '\0') {
-    sandbox_options.agent_timeout = shim::AgentTimeoutFrom(agent_timeout, sandbox_options.agent_timeout);
-    log->info("waiting up to {} s for a new microVM's agent (HULL_AGENT_TIMEOUT)", sandbox_options.agent_timeout.count());
+  if (const char* agent_timeout = std::getenv("HULL_START_TIMEOUT"); agent_timeout != nullptr && *agent_timeout != '\0') {
+    sandbox_options.agent_timeout = shim::StartTimeoutFrom(agent_timeout, sandbox_options.agent_timeout);
+    log->info("waiting up to {} s for hull-vmm and the guest agent to start (HULL_START_TIMEOUT)", sandbox_options.agent_timeout.count());
   }
   sandbox_options.log = log;
   vm_sandbox::VmSandbox sandbox(sandbox_options);
