@@ -150,7 +150,7 @@ def kvm_mode(build):
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="tools/bench/run", description=__doc__.strip(),
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=f"benchmarks: {', '.join(NAMES)}. Takes ~40-60 min on a loaded 2-core machine; "
+                                epilog=f"benchmarks: {', '.join(NAMES)}. Takes ~2.5 h on a loaded 2-core machine (scaling to 50 ~50 min, cri ~45, virtiofs ~25); "
                                        "--quick takes a few minutes per benchmark.")
     p.add_argument("--quick", action="store_true", help="1 round, small sizes, scaling counts 1,2 (a smoke run)")
     p.add_argument("--only", help="comma-separated benchmarks to run (default: all)")
