@@ -12,6 +12,7 @@
 #include "api/api_error.h"
 #include "config/vm_config.h"
 #include "devices/virtio/virtio_fs_set.h"
+#include "io/open_file_limit.h"
 #include "main/terminal.h"
 #include "main/vmm_app.h"
 
@@ -112,6 +113,7 @@ int main(int argc, char** argv) {
       config::AddFs(vm_config, std::move(fs));
     }
     SetUpLogging(log_level, vm_config.logger);
+    spdlog::debug("open file limit {}", hull::vmm::io::RaiseOpenFileLimit());
   } catch (const std::exception& e) {
     std::cerr << "hull-vmm: " << e.what() << "\n";
     return 1;

@@ -274,3 +274,20 @@ TEST_F(VirtioFsTest, ReadOnlyShareThroughTheDevice) {
 
 }  // namespace
 }  // namespace hull::vmm::virtio
+
+TEST(VirtioFsFileLimitTest, InodesAndHandlesFitInTheOpenFileLimit) {
+  const hull::vmm::fuse::FsOptions defaults{"/share", false};
+  // 1024 fds (a shell's default): a quarter for inodes, an eighth for handles.
+  const auto small = hull::vmm::virtio::FsOptionsWithinFileLimit(defaults, 1024);
+  EXPECT_EQ(small.max_inodes, 256u);
+  EXPECT_EQ(small.max_handles, 128u);
+  EXPECT_EQ(small.path, "/share");
+  // A large limit keeps the share's own bounds.
+  const auto large = hull::vmm::virtio::FsOptionsWithinFileLimit(defaults, uint64_t{1} << 40);
+  EXPECT_EQ(large.max_inodes, defaults.max_inodes);
+  EXPECT_EQ(large.max_handles, defaults.max_handles);
+  // A tiny one still lets the share open (and answer ENFILE beyond it).
+  const auto tiny = hull::vmm::virtio::FsOptionsWithinFileLimit(defaults, 3);
+  EXPECT_EQ(tiny.max_inodes, 1u);
+  EXPECT_EQ(tiny.max_handles, 1u);
+}

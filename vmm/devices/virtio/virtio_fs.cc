@@ -1,5 +1,7 @@
 #include "devices/virtio/virtio_fs.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -14,13 +16,24 @@ fuse::PassthroughFs OpenShare(const FsDeviceOptions& options) {
     throw DeviceError("virtio-fs tag '" + options.tag + "' must be 1 to 36 bytes long");
   }
   try {
-    return fuse::PassthroughFs(options.fs);
+    rlimit files{};
+    const uint64_t open_file_limit =
+        getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY ? files.rlim_cur : UINT64_MAX;
+    return fuse::PassthroughFs(FsOptionsWithinFileLimit(options.fs, open_file_limit));
   } catch (const fuse::FuseError& e) {
     throw DeviceError("virtio-fs '" + options.tag + "': " + e.what());
   }
 }
 
 }  // namespace
+
+fuse::FsOptions FsOptionsWithinFileLimit(fuse::FsOptions options, uint64_t open_file_limit) {
+  // At least one of each, so a share still opens under a tiny limit (and
+  // answers ENFILE beyond it rather than failing to boot).
+  options.max_inodes = static_cast<size_t>(std::clamp<uint64_t>(open_file_limit / 4, 1, options.max_inodes));
+  options.max_handles = static_cast<size_t>(std::clamp<uint64_t>(open_file_limit / 8, 1, options.max_handles));
+  return options;
+}
 
 VirtioFs::VirtioFs(const FsDeviceOptions& options)
     : VirtioDevice(kDeviceTypeFs, 0, {kQueueSize, kQueueSize}),

@@ -28,6 +28,13 @@ struct FsDeviceOptions {
   fuse::FsOptions fs;
 };
 
+// `options` with its inode and handle limits lowered to fit
+// `open_file_limit` (RLIMIT_NOFILE): each inode and open handle holds a
+// host fd, vsock may hold half of them, so a share keeps at most a quarter
+// for inodes and an eighth for handles and the guest cannot starve the
+// VMM's own API of fds (EMFILE).
+fuse::FsOptions FsOptionsWithinFileLimit(fuse::FsOptions options, uint64_t open_file_limit);
+
 class VirtioFs : public VirtioDevice {
  public:
   // Room for a 1 MiB request in 4 KiB pages plus its headers, as one chain.
