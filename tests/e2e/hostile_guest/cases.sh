@@ -19,43 +19,19 @@ TAP=hulltap9
 hostile_pid="" normal_pid="" echo_pids="" tap_made=""
 
 if [ "$name" = attack-seccomp ]; then HULL_VMM_FLAGS=--seccomp; fi
-# HULL_VMM_FLAGS: extra flags for every hull-vmm, through a wrapper first on
-# PATH (same pid: it execs).
-if [ -n "${HULL_VMM_FLAGS:-}" ]; then
-  mkdir -p "$W/bin"
-  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v hull-vmm)" "$HULL_VMM_FLAGS" > "$W/bin/hull-vmm"
-  chmod +x "$W/bin/hull-vmm"
-  PATH=$W/bin:$PATH
-fi
+. "$E2E/vmm-case-lib.sh"
+wrap_hull_vmm
 
 cleanup() {
   for p in $hostile_pid $normal_pid $echo_pids; do kill -9 "$p" 2>/dev/null; done
   [ -n "$tap_made" ] && tunctl -d "$TAP" >/dev/null 2>&1
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL [$name]: $*"
+show_logs() {
   echo "--- hostile hull-vmm log (last 60 lines):"; tail -n 60 "$HLOG" 2>/dev/null
   echo "--- hostile guest console (HULL_E2E lines, last 20 lines):"; grep HULL_E2E "$HCON" 2>/dev/null; tail -n 20 "$HCON" 2>/dev/null
   echo "--- ordinary hull-vmm log:"; cat "$NLOG" 2>/dev/null
   echo "--- ordinary guest console (last 20 lines):"; tail -n 20 "$NCON" 2>/dev/null
-  exit 1
-}
-wait_for() {  # FILE PATTERN SECONDS
-  i=0
-  while [ $i -lt $(($3 * 10)) ]; do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1; i=$((i + 1))
-  done
-  return 1
-}
-wait_pid() {  # PID SECONDS WHAT; sets $rc
-  i=0
-  while kill -0 "$1" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt $(($2 * 10)) ] || fail "$3 still running after $2 s"
-    sleep 0.1
-  done
-  wait "$1"; rc=$?
 }
 api_get() {  # PATH: the HTTP status of a GET on the hostile VM's API
   curl -s --max-time 10 --unix-socket "$W/api.sock" -o "$W/api-body" -w '%{http_code}' "http://localhost$1"

@@ -20,31 +20,17 @@ LOG=$W/jailer.log
 VMM=$(command -v hull-vmm)
 JAILER=$(command -v hull-jailer)
 VMM=$(cd "$(dirname "$VMM")" && pwd -P)/$(basename "$VMM")
-vmm_pid=""
-bg_pid=""
+. "$E2E/vmm-case-lib.sh"
 
 cleanup() {
-  [ -n "$vmm_pid" ] && kill -9 "$vmm_pid" 2>/dev/null
-  [ -n "$bg_pid" ] && kill -9 "$bg_pid" 2>/dev/null
+  kill_started
   "$JAILER" --cleanup --id "$ID" --exec-file "$VMM" --chroot-base "$BASE" 2>/dev/null
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL [$name]: $*"
+show_logs() {
   echo "--- jailer + hull-vmm log:"; cat "$LOG" 2>/dev/null
   echo "--- guest console (HULL_E2E lines and last 30 lines):"
   grep HULL_E2E "$ROOT$RUN/console.log" 2>/dev/null; tail -n 30 "$ROOT$RUN/console.log" 2>/dev/null
-  exit 1
-}
-pass() { echo "PASS [$name]: $*"; exit 0; }
-skip() { echo "SKIP [$name]: $*"; exit 77; }
-wait_for() {  # FILE PATTERN SECONDS
-  i=0
-  while [ $i -lt $(($3 * 10)) ]; do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1; i=$((i + 1))
-  done
-  return 1
 }
 status() { grep "^$1:" "/proc/$vmm_pid/status" | cut -f2- | tr '\t' ' '; }
 api() {  # METHOD PATH BODY: fails the case unless 2xx
@@ -61,12 +47,7 @@ start_jailed() {
     --socket-dir "$RUN" --file "$K" --file "$I" --file "$W/ro.img" --memory-max 805306368 --pids-max 128 -- \
     --api-sock "$RUN/api.sock" --seccomp --no-console-input --console-output "$RUN/console.log" > "$LOG" 2>&1 &
   vmm_pid=$!
-  i=0
-  until [ -S "$ROOT$RUN/api.sock" ]; do
-    kill -0 $vmm_pid 2>/dev/null || { wait $vmm_pid; fail "the jailer or hull-vmm exited ($?) before its API was up"; }
-    i=$((i + 1)); [ $i -lt 300 ] || fail "no API socket at $ROOT$RUN/api.sock after 30 s"
-    sleep 0.1
-  done
+  wait_api_socket "$ROOT$RUN/api.sock" 30
   ln "$W/rw.img" "$ROOT$W/rw.img" && chown $VMM_UID:$VMM_UID "$W/rw.img" || fail "cannot link rw.img into the jail"
   api PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 256}'
   api PUT /boot-source "{\"kernel_image_path\": \"$K\", \"initrd_path\": \"$I\",
@@ -75,15 +56,6 @@ start_jailed() {
   api PUT /drives/ro "{\"drive_id\": \"ro\", \"path_on_host\": \"$W/ro.img\", \"is_root_device\": false, \"is_read_only\": true}"
   api PUT /vsock "{\"guest_cid\": 3, \"uds_path\": \"$RUN/v.sock\"}"
   api PUT /actions '{"action_type": "InstanceStart"}'
-}
-wait_exit() {  # SECONDS; sets $rc
-  i=0
-  while kill -0 "$vmm_pid" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt $(($1 * 10)) ] || fail "hull-vmm still running after $1 s"
-    sleep 0.1
-  done
-  wait "$vmm_pid"; rc=$?
-  vmm_pid=""
 }
 # Nothing of the jail may be left: directory, cgroup, mounts in our namespace.
 check_clean() {

@@ -11,41 +11,13 @@ I=$E2E/initrd.cpio
 W=$(mktemp -d /tmp/virtio-e2e.XXXXXX)
 CONSOLE=$W/console.log
 LOG=$W/vmm.log
-vmm_pid=""
-bg_pid=""
-
-# HULL_VMM_FLAGS (e.g. --seccomp): extra flags for every hull-vmm this
-# script starts, through a wrapper first on PATH (same pid: it execs).
-if [ -n "${HULL_VMM_FLAGS:-}" ]; then
-  mkdir -p "$W/bin"
-  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v hull-vmm)" "$HULL_VMM_FLAGS" > "$W/bin/hull-vmm"
-  chmod +x "$W/bin/hull-vmm"
-  PATH=$W/bin:$PATH
-fi
-
-cleanup() {
-  [ -n "$vmm_pid" ] && kill -9 "$vmm_pid" 2>/dev/null
-  [ -n "$bg_pid" ] && kill -9 "$bg_pid" 2>/dev/null
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL [$name]: $*"
+. "$E2E/vmm-case-lib.sh"
+wrap_hull_vmm
+trap kill_started EXIT
+show_logs() {
   echo "--- hull-vmm log:"; cat "$LOG" 2>/dev/null
   echo "--- guest console (HULL_E2E lines and last 30 lines):"; grep HULL_E2E "$CONSOLE" 2>/dev/null; tail -n 30 "$CONSOLE" 2>/dev/null
-  exit 1
 }
-pass() { echo "PASS [$name]: $*${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS: $(grep -o 'seccomp filters installed' "$LOG" 2>/dev/null | head -n 1))}"; exit 0; }
-skip() { echo "SKIP [$name]: $*"; exit 77; }
-
-wait_for() {  # FILE PATTERN SECONDS
-  i=0
-  while [ $i -lt $(($3 * 10)) ]; do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1; i=$((i + 1))
-  done
-  return 1
-}
-console_has() { grep -q "$1" "$CONSOLE" || fail "guest console lacks '$1'"; }
 
 # write_config MODE EXTRA_SECTIONS (JSON members, each with a leading comma)
 write_config() {
@@ -55,24 +27,6 @@ write_config() {
  "machine-config": {"vcpu_count": 1, "mem_size_mib": 256}$2}
 JSON
 }
-run_vmm() {  # runs the config to completion; sets $rc
-  timeout 400 hull-vmm --config-file "$W/vm.json" --no-console-input --console-output "$CONSOLE" 2>"$LOG"
-  rc=$?
-}
-start_vmm() {
-  hull-vmm --config-file "$W/vm.json" --no-console-input --console-output "$CONSOLE" 2>"$LOG" &
-  vmm_pid=$!
-}
-wait_exit() {  # SECONDS; sets $rc
-  i=0
-  while kill -0 "$vmm_pid" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt $(($1 * 10)) ] || fail "hull-vmm still running after $1 s"
-    sleep 0.1
-  done
-  wait "$vmm_pid"; rc=$?
-  vmm_pid=""
-}
-
 # A hull-vmm that ignores the devices in its config would boot (exit 0)
 # despite a missing drive image: then there is nothing to test yet.
 probe_virtio() {

@@ -14,36 +14,12 @@ W=$(mktemp -d /tmp/vmm-e2e.XXXXXX)
 CONSOLE=$W/console.log
 LOG=$W/vmm.log
 SOCK=$W/api.sock
-vmm_pid=""
-
-# HULL_VMM_FLAGS (e.g. --seccomp): extra flags for every hull-vmm this
-# script starts, through a wrapper first on PATH (same pid: it execs).
-if [ -n "${HULL_VMM_FLAGS:-}" ]; then
-  mkdir -p "$W/bin"
-  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v hull-vmm)" "$HULL_VMM_FLAGS" > "$W/bin/hull-vmm"
-  chmod +x "$W/bin/hull-vmm"
-  PATH=$W/bin:$PATH
-fi
-
-cleanup() { [ -n "$vmm_pid" ] && kill -9 "$vmm_pid" 2>/dev/null; }
-trap cleanup EXIT
-fail() {
-  echo "FAIL [$name]: $*"
+. "$E2E/vmm-case-lib.sh"
+wrap_hull_vmm
+trap kill_started EXIT
+show_logs() {
   echo "--- hull-vmm log:"; cat "$LOG" 2>/dev/null
   echo "--- guest console (last 25 lines):"; tail -n 25 "$CONSOLE" 2>/dev/null
-  exit 1
-}
-pass() { echo "PASS [$name]: $*${HULL_VMM_FLAGS:+ (hull-vmm $HULL_VMM_FLAGS: $(grep -o 'seccomp filters installed' "$LOG" 2>/dev/null | head -n 1))}"; exit 0; }
-skip() { echo "SKIP [$name]: $*"; exit 77; }
-
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-  i=0
-  while [ $i -lt $(($3 * 10)) ]; do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1; i=$((i + 1))
-  done
-  return 1
 }
 
 # write_config FILE VCPUS MODE [MEM_MIB] [BOOT_ARGS_EXTRA]
@@ -75,31 +51,14 @@ expect_api() {
 start_api_vmm() {
   hull-vmm --api-sock "$SOCK" --no-console-input --console-output "$CONSOLE" "$@" 2>"$LOG" &
   vmm_pid=$!
-  i=0
-  while [ ! -S "$SOCK" ]; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "API socket did not appear"
-    kill -0 "$vmm_pid" 2>/dev/null || fail "hull-vmm exited at start"
-    sleep 0.05
-  done
-}
-
-# wait_exit SECONDS: waits for hull-vmm, sets $rc.
-wait_exit() {
-  i=0
-  while kill -0 "$vmm_pid" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt $(($1 * 10)) ] || fail "hull-vmm still running after $1 s"
-    sleep 0.1
-  done
-  wait "$vmm_pid"; rc=$?
-  vmm_pid=""
+  wait_api_socket "$SOCK" 10
 }
 
 kernel_has() { [ -f "$E2E/kernel.config" ] && grep -q "^$1=y" "$E2E/kernel.config"; }
 
 boot_config_file() {
   write_config "$W/vm.json" "$1" run
-  timeout 300 hull-vmm --config-file "$W/vm.json" --no-console-input --console-output "$CONSOLE" 2>"$LOG"
-  rc=$?
+  run_vmm
   [ $rc = 0 ] || fail "hull-vmm exited $rc (wanted 0: the guest rebooted)"
   grep -q "HULL_E2E_INIT cpus=$1" "$CONSOLE" || fail "guest init did not report $1 CPU(s)"
   grep -q "guest init reached at [0-9]* ms after InstanceStart" "$LOG" || fail "no boot marker logged"
@@ -178,8 +137,7 @@ case "$name" in
 
   panic)
     write_config "$W/vm.json" 1 run 256 "rdinit=/nonexistent"
-    timeout 300 hull-vmm --config-file "$W/vm.json" --no-console-input --console-output "$CONSOLE" 2>"$LOG"
-    rc=$?
+    run_vmm
     [ $rc = 3 ] || fail "exit status $rc after a guest panic (wanted 3)"
     grep -q "kernel panic" "$LOG" || fail "panic not named in the log"
     pass "guest panic -> exit 3" ;;
