@@ -11,15 +11,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool IsBind(const nlohmann::json& mount) {
-  if (mount.value("type", std::string()) == "bind") return true;
-  if (!mount.contains("options") || !mount["options"].is_array()) return false;
-  const auto& o = mount["options"];
-  return std::any_of(o.begin(), o.end(), [](const nlohmann::json& v) {
-    return v.is_string() && (v == "bind" || v == "rbind");
-  });
-}
-
 nlohmann::json PrivateShm() {
   return {{"destination", "/dev/shm"},
           {"type", "tmpfs"},
@@ -44,11 +35,20 @@ uint64_t SizeOf(const fs::path& path) {
 
 }  // namespace
 
+bool IsBindMount(const nlohmann::json& mount) {
+  if (mount.value("type", std::string()) == "bind") return true;
+  if (!mount.contains("options") || !mount["options"].is_array()) return false;
+  const auto& o = mount["options"];
+  return std::any_of(o.begin(), o.end(), [](const nlohmann::json& v) {
+    return v.is_string() && (v == "bind" || v == "rbind");
+  });
+}
+
 int StageHostBinds(nlohmann::json& config, const fs::path& staging_dir) {
   if (!config.contains("mounts") || !config["mounts"].is_array()) return 0;
   int copied = 0;
   for (auto& mount : config["mounts"]) {
-    if (!mount.is_object() || !IsBind(mount)) continue;
+    if (!mount.is_object() || !IsBindMount(mount)) continue;
     const std::string destination = mount.value("destination", std::string());
     if (destination == "/dev/shm") {
       mount = PrivateShm();
@@ -79,7 +79,7 @@ std::vector<ImageFile> TakeBindsIntoImage(nlohmann::json& config) {
   if (!config.contains("mounts") || !config["mounts"].is_array()) return files;
   nlohmann::json kept = nlohmann::json::array();
   for (auto& mount : config["mounts"]) {
-    if (!mount.is_object() || !IsBind(mount)) {
+    if (!mount.is_object() || !IsBindMount(mount)) {
       kept.push_back(std::move(mount));
       continue;
     }

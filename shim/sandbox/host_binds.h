@@ -22,6 +22,9 @@
 
 namespace hull::shim {
 
+// An OCI mount that binds a host path: type "bind", or a bind/rbind option.
+bool IsBindMount(const nlohmann::json& mount);
+
 inline constexpr const char* kGuestBindsDir = "/run/hull/binds";
 
 // Rewrites `config`'s bind mounts as described above, copying their sources

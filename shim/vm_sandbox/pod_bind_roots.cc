@@ -3,19 +3,12 @@
 #include <algorithm>
 #include <sstream>
 
+#include "sandbox/host_binds.h"
+
 namespace hull::vm_sandbox {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool IsBind(const nlohmann::json& mount) {
-  if (mount.value("type", std::string()) == "bind") return true;
-  auto options = mount.find("options");
-  if (options == mount.end() || !options->is_array()) return false;
-  return std::any_of(options->begin(), options->end(), [](const nlohmann::json& o) {
-    return o.is_string() && (o == "bind" || o == "rbind");
-  });
-}
 
 // `path` with symlinks and ".." resolved as far as it exists.
 fs::path Resolved(const fs::path& path) {
@@ -71,7 +64,7 @@ void CheckPodBindSources(const nlohmann::json& spec, const std::string& sandbox_
                          const std::vector<fs::path>& roots) {
   if (!spec.is_object() || !spec.contains("mounts") || !spec["mounts"].is_array()) return;
   for (const auto& mount : spec["mounts"]) {
-    if (!mount.is_object() || !IsBind(mount)) continue;
+    if (!mount.is_object() || !shim::IsBindMount(mount)) continue;
     const std::string destination = mount.value("destination", std::string());
     if (fs::path(destination).lexically_normal() == "/dev/shm") continue;
     const std::string source_text = mount.value("source", std::string());

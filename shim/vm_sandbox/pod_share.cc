@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/host_binds.h"
 #include "sandbox/sandbox_error.h"
 #include "vm_sandbox/mount_table.h"
 
@@ -17,14 +18,6 @@ namespace hull::vm_sandbox {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool IsBind(const nlohmann::json& mount) {
-  if (mount.value("type", std::string()) == "bind") return true;
-  auto options = mount.find("options");
-  if (options == mount.end() || !options->is_array()) return false;
-  return std::any_of(options->begin(), options->end(),
-                     [](const nlohmann::json& o) { return o.is_string() && (o == "bind" || o == "rbind"); });
-}
 
 bool HasOption(const nlohmann::json& mount, const char* option) {
   auto options = mount.find("options");
@@ -121,7 +114,7 @@ std::vector<ShareBind> ShareBindMounts(nlohmann::json& spec, const std::string& 
   std::vector<ShareBind> binds;
   if (!spec.is_object() || !spec.contains("mounts") || !spec["mounts"].is_array()) return binds;
   for (auto& mount : spec["mounts"]) {
-    if (!mount.is_object() || !IsBind(mount)) continue;
+    if (!mount.is_object() || !shim::IsBindMount(mount)) continue;
     const std::string destination_text = mount.value("destination", std::string());
     const fs::path raw(destination_text);
     const fs::path destination = raw.lexically_normal();
